@@ -1,0 +1,149 @@
+#include "api/app.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "api/pipeline.h"
+#include "api/server.h"
+#include "api/tls_material.h"
+#include "api/token_service.h"
+#include "emulator/clock.h"
+#include "emulator/emulator.h"
+
+namespace acg::api {
+
+namespace fs = std::filesystem;
+
+struct App::Impl {
+  AppOptions options;
+  SystemClock system_clock;
+  const Clock* clock = nullptr;
+  std::unique_ptr<IdGenerator> ids;
+  TlsMaterial tls;
+  std::unique_ptr<Emulator> emulator;
+  std::unique_ptr<TokenService> tokens;
+  std::unique_ptr<Services> services;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Server> server;
+};
+
+namespace {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return internal_error("cannot read '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result<IdentityDirectory> load_identities(const AppOptions& options) {
+  if (options.config_file.empty()) return IdentityDirectory::defaults();
+  auto text = read_file(options.config_file);
+  if (!text) return std::move(text).error();
+  return IdentityDirectory::from_json(*text);
+}
+
+Result<TlsMaterial> load_tls(const AppOptions& options) {
+  if (!options.cert_file.empty()) return load_tls_material_from_files(options.cert_file, options.key_file);
+  if (options.in_memory) return generate_tls_material();
+  return load_or_create_tls_material(fs::path(options.data_dir) / "tls");
+}
+
+Result<TokenSigner> load_signer(const AppOptions& options) {
+  if (options.in_memory) return TokenSigner::generate();
+  return TokenSigner::load_or_create(fs::path(options.data_dir) / "token-signing-key.pem");
+}
+
+Status prepare_data_dir(const AppOptions& options) {
+  if (options.in_memory) return ok_status();
+  std::error_code ec;
+  fs::create_directories(options.data_dir, ec);
+  if (ec) return internal_error("cannot create the data directory '" + options.data_dir + "': " + ec.message());
+  return ok_status();
+}
+
+void print_access_log(const AccessLogEntry& e) {
+  std::fprintf(stderr, "%s %s %d %.1fms %s\n", e.request.method.c_str(), e.path.c_str(), e.response.status,
+               e.duration_ms, e.request_id.c_str());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> App::start(AppOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = options.clock ? options.clock : &impl->system_clock;
+  impl->ids = std::make_unique<IdGenerator>(options.seed);
+
+  if (auto st = prepare_data_dir(options); !st) return std::move(st).error();
+  auto identities = load_identities(options);
+  if (!identities) return std::move(identities).error();
+  auto regions = RegionCatalog::builtin(options.cloud);
+  if (!regions) return std::move(regions).error();
+  auto tls = load_tls(options);
+  if (!tls) return std::move(tls).error();
+  impl->tls = std::move(*tls);
+  auto signer = load_signer(options);
+  if (!signer) return std::move(signer).error();
+
+  const std::string db_path = options.in_memory ? ":memory:" : (fs::path(options.data_dir) / "acg.db").string();
+  auto store = storage::open_sqlite_store(db_path);
+  if (!store.ok()) return internal_error(store.error().message);
+
+  EmulatorSettings settings{options.operation_delay_ms, options.page_size};
+  impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
+                                              std::move(*regions), std::move(*identities), settings);
+  // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache
+  // them by real time.
+  impl->tokens = std::make_unique<TokenService>(std::move(*signer), impl->emulator->identities(),
+                                                impl->system_clock,
+                                                TokenOptions{3599, options.accept_any_token});
+  impl->services = std::make_unique<Services>(
+      Services{*impl->emulator, *impl->tokens, impl->tls.ca_cert_pem, kVersion, "AzEmu"});
+  impl->pipeline = std::make_unique<Pipeline>(*impl->services, *impl->ids,
+                                              options.log_requests ? AccessLog(print_access_log) : AccessLog());
+
+  ServerOptions server_options;
+  server_options.host = options.host;
+  server_options.port = options.port;
+  server_options.io_threads = options.io_threads;
+  server_options.worker_threads = options.worker_threads;
+  server_options.cert_pem = impl->tls.server_cert_pem;
+  server_options.key_pem = impl->tls.server_key_pem;
+  Pipeline* pipeline = impl->pipeline.get();
+  Emulator* emulator = impl->emulator.get();
+  auto server = Server::start(
+      server_options, [pipeline](HttpRequest&& r) { return pipeline->handle(r); },
+      [pipeline](int status, const std::string& reason) { return pipeline->rejected(status, reason); },
+      [emulator] { emulator->settle(); });
+  if (!server) return std::move(server).error();
+  impl->server = std::move(*server);
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+App::~App() { stop(); }
+
+std::uint16_t App::port() const { return impl_->server->port(); }
+
+std::string App::base_url() const {
+  const std::string& host = impl_->options.host;
+  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "https://" + shown + ":" + std::to_string(port());
+}
+
+const std::string& App::ca_certificate_pem() const { return impl_->tls.ca_cert_pem; }
+Emulator& App::emulator() { return *impl_->emulator; }
+TokenService& App::tokens() { return *impl_->tokens; }
+
+void App::run_until_signal() { impl_->server->run_until_signal(); }
+
+void App::stop() {
+  if (impl_->server) impl_->server->stop();
+}
+
+}  // namespace acg::api

@@ -1,0 +1,71 @@
+#pragma once
+// An emulator instance: storage, identities, the core, the token service and the HTTPS
+// server wired together. `acg-emulator` is a thin main() around this; tests and users embed
+// it in-process on port 0.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "emulator/arm_error.h"
+
+namespace acg {
+class Clock;
+class Emulator;
+}  // namespace acg
+
+namespace acg::api {
+
+class TokenService;
+
+struct AppOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8443;
+  std::string data_dir = "./acg-data";
+  bool in_memory = false;
+  std::string cert_file;  // with key_file: serve this certificate instead of the generated one
+  std::string key_file;
+  std::string config_file;       // identities (tenants, subscriptions, principals)
+  bool accept_any_token = false;
+  std::int64_t operation_delay_ms = 0;
+  int page_size = 100;
+  std::string cloud = "AzureCloud";
+  std::uint64_t seed = 0;        // 0: random ids; otherwise reproducible ids
+  bool log_requests = false;
+  int io_threads = 1;
+  int worker_threads = 2;
+  const Clock* clock = nullptr;  // in-process embedding: a shared (e.g. manual) clock
+};
+
+// The command line: options, or the help text (--help), or a one-line error.
+struct HelpRequested {
+  std::string text;
+};
+std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const std::vector<std::string>& args);
+std::string usage();
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> start(AppOptions options);
+  ~App();
+
+  std::uint16_t port() const;
+  std::string base_url() const;  // "https://127.0.0.1:<port>"
+  const std::string& ca_certificate_pem() const;
+  Emulator& emulator();
+  TokenService& tokens();
+
+  void run_until_signal();
+  void stop();
+
+ private:
+  struct Impl;
+  explicit App(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+inline constexpr const char* kVersion = "0.1.0";
+
+}  // namespace acg::api

@@ -1,0 +1,135 @@
+#include "api/arm_conventions.h"
+
+#include <algorithm>
+
+#include "emulator/text.h"
+
+namespace acg::api {
+
+using nlohmann::json;
+
+const std::vector<std::string>& supported_api_versions(ApiFamily family) {
+  // Microsoft.Compute GalleryRP: every stable version real clients send (az 2.45: 2021-10-01,
+  // 2022-01-03, 2022-03-03; Python SDK 29: 2022-03-03; JS SDK 24: 2025-03-03) and the ones between.
+  static const std::vector<std::string> gallery = {
+      "2018-06-01", "2019-03-01", "2019-07-01", "2019-12-01", "2020-09-30", "2021-07-01",
+      "2021-10-01", "2022-01-03", "2022-03-03", "2022-08-03", "2023-07-03", "2024-03-03",
+      "2025-03-03", "2025-12-03"};
+  // Microsoft.Resources resource groups: az 2.45 2021-04-01, Python 2022-09-01, JS 2025-04-01.
+  static const std::vector<std::string> resources = {
+      "2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01", "2019-10-01", "2020-06-01",
+      "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01", "2023-07-01",
+      "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01"};
+  static const std::vector<std::string> subscriptions = {
+      "2014-04-01", "2015-01-01", "2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01",
+      "2020-01-01", "2021-01-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01",
+      "2024-03-01", "2024-11-01", "2025-03-01", "2025-04-01"};
+  static const std::vector<std::string> none;
+  switch (family) {
+    case ApiFamily::gallery: return gallery;
+    case ApiFamily::resources: return resources;
+    case ApiFamily::subscriptions: return subscriptions;
+    default: return none;
+  }
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& versions, const char* separator) {
+  std::string out;
+  for (const auto& v : versions) out += (out.empty() ? "" : separator) + v;
+  return out;
+}
+
+}  // namespace
+
+Status check_api_version(ApiFamily family, const RequestContext& ctx, const std::string& resource_type) {
+  if (family == ApiFamily::none) return ok_status();
+  const std::string* version = ctx.target.query_value("api-version");
+  if (!version || version->empty())
+    return bad_request("MissingApiVersionParameter",
+                       "The api-version query parameter (?api-version=) is required for all requests.");
+  if (family == ApiFamily::any) return ok_status();
+  const auto& versions = supported_api_versions(family);
+  if (std::find(versions.begin(), versions.end(), *version) != versions.end()) return ok_status();
+  if (family == ApiFamily::gallery)
+    return bad_request("NoRegisteredProviderFound",
+                       "No registered resource provider found for location 'global' and API version '" +
+                           *version + "' for type '" + resource_type +
+                           "'. The supported api-versions are '" + joined(versions, ", ") + "'.");
+  return bad_request("InvalidApiVersionParameter",
+                     "The api-version '" + *version + "' is invalid. The supported versions are '" +
+                         joined(versions, ",") + "'.");
+}
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  r.set_header("Content-Type", "application/json; charset=utf-8");
+  return r;
+}
+
+HttpResponse empty_response(int status) {
+  HttpResponse r;
+  r.status = status;
+  return r;
+}
+
+HttpResponse error_response(const ArmError& error) {
+  return json_response(error.status, json{{"error", error_to_json(error)}});
+}
+
+HttpResponse list_response(const RequestContext& ctx, const ListPage& page) {
+  json body = {{"value", json::array()}};
+  for (const auto& item : page.items) body["value"].push_back(item);
+  if (page.continuation) {
+    std::string link = ctx.base_url + ctx.target.path + "?";
+    for (const auto& [k, v] : ctx.target.query)
+      if (!iequals(k, "$skiptoken")) link += percent_encode(k) + "=" + percent_encode(v) + "&";
+    link += "%24skiptoken=" + percent_encode(*page.continuation);
+    body["nextLink"] = link;
+  }
+  return json_response(200, body);
+}
+
+std::string operation_status_url(const RequestContext& ctx, const OperationRef& op, bool monitor) {
+  return ctx.base_url + "/subscriptions/" + op.subscription + "/providers/Microsoft.Compute/locations/" +
+         op.location + "/capsOperations/" + op.id + "?" + (monitor ? "monitor=true&" : "") +
+         "api-version=" + ctx.api_version;
+}
+
+HttpResponse write_response(const RequestContext& ctx, const WriteOutcome& outcome) {
+  HttpResponse r = json_response(outcome.created ? 201 : 200, outcome.resource);
+  if (outcome.operation) {
+    r.set_header("Azure-AsyncOperation", operation_status_url(ctx, *outcome.operation, false));
+    r.set_header("Retry-After", "1");
+  }
+  return r;
+}
+
+HttpResponse delete_response(const RequestContext& ctx, const DeleteOutcome& outcome) {
+  if (!outcome.existed) return empty_response(204);
+  if (!outcome.operation) return empty_response(200);
+  HttpResponse r = empty_response(202);
+  r.set_header("Azure-AsyncOperation", operation_status_url(ctx, *outcome.operation, false));
+  r.set_header("Location", operation_status_url(ctx, *outcome.operation, true));
+  r.set_header("Retry-After", "1");
+  return r;
+}
+
+Result<json> parse_json_body(const HttpRequest& request, bool allow_empty) {
+  if (request.body.empty()) {
+    if (allow_empty) return json::object();
+    return bad_request("InvalidRequestContent", "The request content was invalid and could not be "
+                                                "deserialized: 'The request body is empty.'.");
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded())
+    return bad_request("InvalidRequestContent",
+                       "The request content was invalid and could not be deserialized: 'The body "
+                       "is not valid JSON.'.");
+  return body;
+}
+
+}  // namespace acg::api

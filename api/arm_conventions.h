@@ -1,0 +1,45 @@
+#pragma once
+// ARM's conventions, applied the same way to every route: the error envelope, api-version
+// validation, JSON responses, list paging and long-running-operation headers.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/http_message.h"
+#include "api/router.h"
+#include "emulator/arm_error.h"
+#include "emulator/emulator.h"
+
+namespace acg::api {
+
+// The api-versions a family accepts, oldest first.
+const std::vector<std::string>& supported_api_versions(ApiFamily family);
+// Missing -> 400 MissingApiVersionParameter; unknown -> 400 with the supported list.
+Status check_api_version(ApiFamily family, const RequestContext& ctx, const std::string& resource_type);
+
+// {"error":{...}} with the error's status. The only place an ArmError becomes HTTP.
+HttpResponse error_response(const ArmError& error);
+HttpResponse json_response(int status, const nlohmann::json& body);
+HttpResponse empty_response(int status);
+
+// {"value":[...],"nextLink"?}: nextLink is absolute, keeps the request's other query
+// parameters (api-version among them) and adds $skiptoken.
+HttpResponse list_response(const RequestContext& ctx, const ListPage& page);
+
+// The status URL of an operation: <base>/subscriptions/{sub}/providers/Microsoft.Compute/
+// locations/{loc}/capsOperations/{id}?api-version=<the request's>
+std::string operation_status_url(const RequestContext& ctx, const OperationRef& op, bool monitor);
+
+// PUT/PATCH: 201 (created) or 200 with the resource; when work is still running, the body
+// says Creating/Updating and Azure-AsyncOperation + Retry-After point at the operation.
+HttpResponse write_response(const RequestContext& ctx, const WriteOutcome& outcome);
+// DELETE: 200 done, 204 nothing to delete, 202 + Azure-AsyncOperation + Location while running.
+HttpResponse delete_response(const RequestContext& ctx, const DeleteOutcome& outcome);
+
+// Parses the body as a JSON object; malformed JSON -> 400 InvalidRequestContent.
+// An empty body parses as {} when allow_empty.
+Result<nlohmann::json> parse_json_body(const HttpRequest& request, bool allow_empty);
+
+}  // namespace acg::api

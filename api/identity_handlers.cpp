@@ -1,0 +1,99 @@
+// Cloud metadata, OpenID discovery, signing keys and the token endpoints: what az, the SDKs
+// and Terraform call before they talk to ARM. None of these need a token or an api-version.
+
+#include "api/arm_conventions.h"
+#include "api/routes.h"
+#include "api/token_service.h"
+
+namespace acg::api {
+
+using nlohmann::json;
+
+namespace {
+
+// One cloud entry of the newer metadata schema (api-version 2019-05-01 and later), read by
+// ARM_CLOUD_METADATA_URL in az and by Terraform's metadata_host.
+json cloud_entry(const std::string& base, const std::string& name) {
+  return json{{"name", name},
+              {"resourceManager", base + "/"},
+              {"portal", base + "/_emulator/ui"},
+              {"gallery", base + "/"},
+              {"graph", base + "/"},
+              {"graphAudience", base + "/"},
+              {"microsoftGraphResourceId", base + "/"},
+              {"media", base + "/"},
+              {"batch", base + "/"},
+              {"sqlManagement", base + "/"},
+              {"activeDirectoryDataLake", base + "/"},
+              {"appInsightsResourceId", base + "/"},
+              {"appInsightsTelemetryChannelResourceId", base + "/"},
+              {"attestationResourceId", base + "/"},
+              {"synapseAnalyticsResourceId", base + "/"},
+              {"logAnalyticsResourceId", base + "/"},
+              {"ossrDbmsResourceId", base + "/"},
+              {"vmImageAliasDoc", base + "/_emulator/vm-image-aliases.json"},
+              {"authentication",
+               {{"loginEndpoint", base + "/adfs"},
+                {"audiences", json::array({"https://management.core.windows.net/", "https://management.azure.com/"})},
+                {"tenant", "adfs"},
+                {"identityProvider", "ADFS"}}},
+              {"suffixes",
+               {{"storage", "core.windows.net"},
+                {"keyVaultDns", "vault.azure.net"},
+                {"acrLoginServer", "azurecr.io"},
+                {"sqlServerHostname", "database.windows.net"},
+                {"mysqlServerEndpoint", "mysql.database.azure.com"},
+                {"postgresqlServerEndpoint", "postgres.database.azure.com"},
+                {"mariadbServerEndpoint", "mariadb.database.azure.com"},
+                {"synapseAnalytics", "dev.azuresynapse.net"},
+                {"attestationEndpoint", "attest.azure.net"},
+                {"azureDataLakeStoreFileSystem", "azuredatalakestore.net"},
+                {"azureDataLakeAnalyticsCatalogAndJob", "azuredatalakeanalytics.net"}}}};
+}
+
+// The 2015-01-01 shape az's `cloud register --endpoint-resource-manager` discovery reads.
+json legacy_metadata(const std::string& base) {
+  return json{{"galleryEndpoint", base + "/"},
+              {"graphEndpoint", base + "/"},
+              {"portalEndpoint", base + "/_emulator/ui"},
+              {"authentication",
+               {{"loginEndpoint", base + "/adfs"},
+                {"audiences", json::array({"https://management.core.windows.net/", "https://management.azure.com/"})}}}};
+}
+
+HttpResponse metadata_endpoints(RequestContext& ctx, const Services& services) {
+  const std::string version = ctx.query("api-version");
+  if (!version.empty() && version < "2019-05-01") return json_response(200, legacy_metadata(ctx.base_url));
+  return json_response(200, json::array({cloud_entry(ctx.base_url, services.cloud_name)}));
+}
+
+}  // namespace
+
+void add_identity_routes(Router& router, Services& s) {
+  router.add("GET", "/metadata/endpoints", ApiFamily::none, false,
+             [&s](RequestContext& ctx) { return metadata_endpoints(ctx, s); });
+
+  router.add("GET", "/adfs/.well-known/openid-configuration", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    return json_response(200, s.tokens.openid_configuration(ctx.base_url, "adfs"));
+  });
+  router.add("GET", "/{tenant}/v2.0/.well-known/openid-configuration", ApiFamily::none, false,
+             [&s](RequestContext& ctx) {
+               return json_response(200, s.tokens.openid_configuration(ctx.base_url, ctx.param("tenant") + "/v2.0"));
+             });
+  router.add("GET", "/{tenant}/.well-known/openid-configuration", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    return json_response(200, s.tokens.openid_configuration(ctx.base_url, ctx.param("tenant")));
+  });
+  for (const char* keys : {"/adfs/discovery/keys", "/{tenant}/discovery/keys", "/{tenant}/v2.0/discovery/keys",
+                           "/{tenant}/discovery/v2.0/keys"})
+    router.add("GET", keys, ApiFamily::none, false,
+               [&s](RequestContext&) { return json_response(200, s.tokens.jwks()); });
+
+  router.add("POST", "/adfs/oauth2/token", ApiFamily::none, false,
+             [&s](RequestContext& ctx) { return s.tokens.issue_token(ctx.request, ""); });
+  router.add("POST", "/{tenant}/oauth2/v2.0/token", ApiFamily::none, false,
+             [&s](RequestContext& ctx) { return s.tokens.issue_token(ctx.request, ctx.param("tenant")); });
+  router.add("POST", "/{tenant}/oauth2/token", ApiFamily::none, false,
+             [&s](RequestContext& ctx) { return s.tokens.issue_token(ctx.request, ctx.param("tenant")); });
+}
+
+}  // namespace acg::api

@@ -1,0 +1,92 @@
+// The command line of acg-emulator.
+
+#include <charconv>
+
+#include "api/app.h"
+
+namespace acg::api {
+
+std::string usage() {
+  return R"(acg-emulator: a local, offline emulator of the Azure Compute Gallery ARM API.
+
+Usage: acg-emulator [options]
+
+Listening
+  --host ADDR               address to listen on (default 127.0.0.1; anything else is reachable
+                            from other machines: a warning is printed)
+  --port N                  port (default 8443; 0 picks a free one). The base URL is printed on start.
+  --cert FILE --key FILE    serve this PEM certificate and key instead of the generated ones
+
+State
+  --data-dir DIR            SQLite database, TLS material and token signing key (default ./acg-data)
+  --in-memory               keep nothing on disk (a fresh emulator every start)
+  --config FILE             identities: tenants, subscriptions, principals (JSON; see README)
+
+Behaviour
+  --operation-delay-ms N    simulated duration of gallery and resource-group writes (default 0:
+                            they finish synchronously; >0 exercises long-running operations)
+  --page-size N             items per list page before nextLink (default 100)
+  --cloud NAME              region catalog: AzureCloud (default), AzureUSGovernment, AzureChinaCloud
+  --accept-any-token        take any bearer token as the default principal (static-token clients)
+  --seed N                  reproducible ids (default: random)
+
+Operation
+  --io-threads N            threads doing network I/O and TLS (default 1)
+  --worker-threads N        threads running requests (default 2)
+  --log-requests            one line per request on stderr
+  --help                    this text
+)";
+}
+
+namespace {
+
+template <class Int>
+bool parse_int(const std::string& text, Int& out, Int min, Int max) {
+  Int value{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) return false;
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const std::vector<std::string>& args) {
+  AppOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    auto missing = [&] { return "option " + flag + " needs a value (see --help)"; };
+    auto bad = [&] { return "invalid value '" + v + "' for " + flag + " (see --help)"; };
+    if (flag == "--help" || flag == "-h") return HelpRequested{usage()};
+    if (flag == "--in-memory") { o.in_memory = true; continue; }
+    if (flag == "--accept-any-token") { o.accept_any_token = true; continue; }
+    if (flag == "--log-requests") { o.log_requests = true; continue; }
+    if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
+        flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
+        flag != "--seed" && flag != "--io-threads" && flag != "--worker-threads")
+      return "unknown option '" + flag + "' (see --help)";
+    if (!value(v)) return missing();
+    if (flag == "--host") o.host = v;
+    else if (flag == "--port") { if (!parse_int<std::uint16_t>(v, o.port, 0, 65535)) return bad(); }
+    else if (flag == "--data-dir") o.data_dir = v;
+    else if (flag == "--cert") o.cert_file = v;
+    else if (flag == "--key") o.key_file = v;
+    else if (flag == "--config") o.config_file = v;
+    else if (flag == "--operation-delay-ms") { if (!parse_int<std::int64_t>(v, o.operation_delay_ms, 0, 86400000)) return bad(); }
+    else if (flag == "--page-size") { if (!parse_int<int>(v, o.page_size, 1, 1000)) return bad(); }
+    else if (flag == "--cloud") o.cloud = v;
+    else if (flag == "--seed") { if (!parse_int<std::uint64_t>(v, o.seed, 0, UINT64_MAX)) return bad(); }
+    else if (flag == "--io-threads") { if (!parse_int<int>(v, o.io_threads, 1, 64)) return bad(); }
+    else if (flag == "--worker-threads") { if (!parse_int<int>(v, o.worker_threads, 1, 64)) return bad(); }
+  }
+  if (o.cert_file.empty() != o.key_file.empty()) return std::string("--cert and --key go together");
+  return o;
+}
+
+}  // namespace acg::api

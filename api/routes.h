@@ -1,0 +1,36 @@
+#pragma once
+// The route table: every path the emulator serves, grouped by the file that handles it.
+
+#include <string>
+
+#include "api/router.h"
+
+namespace acg {
+class Emulator;
+}
+
+namespace acg::api {
+
+class TokenService;
+
+// What the handlers need; owned by the App, outliving every request.
+struct Services {
+  Emulator& emulator;
+  TokenService& tokens;
+  std::string ca_certificate_pem;
+  std::string version;     // emulator version for /_emulator/health
+  std::string cloud_name;  // name in the metadata document
+};
+
+void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
+void add_subscription_routes(Router& router, Services& services);  // subscriptions, tenants, providers
+void add_resource_group_routes(Router& router, Services& services);
+void add_gallery_routes(Router& router, Services& services);       // galleries, operation status
+void add_admin_routes(Router& router, Services& services);         // /_emulator/*
+// Operations of the real API that this build does not serve yet: 501 NotImplemented.
+void add_not_implemented_routes(Router& router);
+
+// Every route, in matching order.
+Router build_router(Services& services);
+
+}  // namespace acg::api

@@ -1,0 +1,174 @@
+#pragma once
+// The emulator core: the service's rules for resource groups, galleries and their
+// long-running operations, over a Store. No HTTP here: api/ turns requests into these calls
+// and their results into ARM responses.
+//
+// Threading: every public method may be called from any thread; one mutex serialises them
+// (one SQLite connection, one writer, like LevelDB's single-writer queue). Each write is one
+// store transaction: it commits whole or leaves nothing behind.
+//
+// Long-running operations
+// -----------------------
+// A write whose simulated work is not finished when the response is sent starts an
+// operation. Its state machine (persisted in the operations table):
+//
+//     begin_operation()                    settle(): due, finisher succeeded
+//   ────────────────────► InProgress ────────────────────────────────────────► Succeeded
+//                             │  settle(): due, finisher returned an error
+//                             ├──────────────────────────────────────────────► Failed
+//                             │  the resource it works on was deleted
+//                             └──────────────────────────────────────────────► Canceled
+//
+// With a zero operation delay every write completes inside its own request and no
+// operation is created: callers answer synchronously.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emulator/arm_error.h"
+#include "emulator/clock.h"
+#include "emulator/id_generator.h"
+#include "emulator/identity.h"
+#include "emulator/region_catalog.h"
+#include "storage/store.h"
+
+namespace acg {
+
+struct EmulatorSettings {
+  // Simulated duration of gallery and resource-group writes; 0 finishes them synchronously.
+  std::int64_t operation_delay_ms = 0;
+  // Items per page of a list; the rest follows through nextLink.
+  int page_size = 100;
+};
+
+// A long-running operation a response must point the client at.
+struct OperationRef {
+  std::string id;
+  std::string subscription;
+  std::string location;  // region in the status URL
+};
+
+struct OperationStatus {
+  std::string id;
+  std::string kind;
+  std::string status;  // InProgress | Succeeded | Failed | Canceled
+  std::string start_time;
+  std::string end_time;  // empty while InProgress
+  std::optional<ArmError> error;
+  std::string resource_id;
+};
+
+struct WriteOutcome {
+  nlohmann::json resource;
+  bool created = false;
+  std::optional<OperationRef> operation;  // set while the work is still running
+};
+
+struct DeleteOutcome {
+  bool existed = false;
+  std::optional<OperationRef> operation;
+};
+
+struct ListPage {
+  std::vector<nlohmann::json> items;
+  std::optional<std::string> continuation;  // opaque $skiptoken of the next page
+};
+
+// Names a gallery: subscription, resource group, gallery (as the client spelled them).
+struct GalleryRef {
+  std::string subscription;
+  std::string resource_group;
+  std::string gallery;
+};
+
+class Emulator {
+ public:
+  Emulator(std::unique_ptr<storage::Store> store, const Clock& clock, IdGenerator& ids,
+           RegionCatalog regions, IdentityDirectory identities, EmulatorSettings settings);
+  ~Emulator();
+  Emulator(const Emulator&) = delete;
+  Emulator& operator=(const Emulator&) = delete;
+
+  // --- Resource groups (Microsoft.Resources/resourceGroups) ---
+  Result<WriteOutcome> put_resource_group(const std::string& sub, const std::string& name,
+                                          const nlohmann::json& body);
+  Result<nlohmann::json> get_resource_group(const std::string& sub, const std::string& name);
+  Result<nlohmann::json> patch_resource_group(const std::string& sub, const std::string& name,
+                                              const nlohmann::json& body);
+  Result<ListPage> list_resource_groups(const std::string& sub, const std::string& continuation);
+  // Deletes the group and everything in it.
+  Result<DeleteOutcome> delete_resource_group(const std::string& sub, const std::string& name);
+
+  // --- Galleries (Microsoft.Compute/galleries) ---
+  Result<WriteOutcome> put_gallery(const GalleryRef& ref, const nlohmann::json& body);
+  Result<WriteOutcome> patch_gallery(const GalleryRef& ref, const nlohmann::json& body);
+  Result<nlohmann::json> get_gallery(const GalleryRef& ref);
+  Result<DeleteOutcome> delete_gallery(const GalleryRef& ref);
+  Result<ListPage> list_galleries_in_group(const std::string& sub, const std::string& rg,
+                                           const std::string& continuation);
+  Result<ListPage> list_galleries_in_subscription(const std::string& sub,
+                                                  const std::string& continuation);
+
+  // --- Operations and time ---
+  Result<OperationStatus> get_operation(const std::string& sub, const std::string& id);
+  // Finishes every operation whose simulated work is due on the clock.
+  void settle();
+  // When the next operation falls due, if any (drives the server's timer).
+  std::optional<std::int64_t> next_due_ms();
+  // Wipes all ARM state (resources and operations); identities and TLS material stay.
+  Status reset();
+
+  const IdentityDirectory& identities() const { return identities_; }
+  const RegionCatalog& regions() const { return regions_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  using Finisher = std::function<Status(const storage::OperationRow&)>;
+
+  // Runs fn inside one store transaction under the lock; commits on success.
+  template <class T>
+  Result<T> write(const std::function<Result<T>()>& fn);
+  template <class T>
+  Result<T> read(const std::function<Result<T>()>& fn);
+
+  // Store access that maps storage failures to ARM errors.
+  Result<std::optional<nlohmann::json>> load(const std::string& id);
+  Status save(const std::string& id, const std::string& type, const std::string& parent_id,
+              const std::string& name, const nlohmann::json& body);
+  Status erase_tree(const std::string& id);
+  Result<ListPage> page(storage::StoreResult<storage::ResourcePage> rows);
+  Result<std::int64_t> parse_continuation(const std::string& token);
+
+  // Preconditions shared by routes.
+  Status require_subscription(const std::string& sub);
+  Result<nlohmann::json> require_resource_group(const std::string& sub, const std::string& rg);
+
+  // Operation bookkeeping.
+  Result<std::optional<OperationRef>> begin_operation(const std::string& kind,
+                                                      const std::string& resource_id,
+                                                      const std::string& sub,
+                                                      const std::string& location);
+  void settle_locked();
+  Status finish_provisioning(const storage::OperationRow& op);
+  Status finish_deletion(const storage::OperationRow& op);
+
+  Result<nlohmann::json> gallery_view(const GalleryRef& ref, const nlohmann::json& stored);
+  Result<WriteOutcome> create_or_update_gallery(const GalleryRef& ref, const nlohmann::json& body,
+                                                bool patch);
+
+  std::mutex mutex_;
+  std::unique_ptr<storage::Store> store_;  // GUARDED_BY(mutex_)
+  const Clock& clock_;
+  IdGenerator& ids_;
+  RegionCatalog regions_;
+  IdentityDirectory identities_;
+  EmulatorSettings settings_;
+};
+
+}  // namespace acg

@@ -1,0 +1,16 @@
+#pragma once
+// ASCII helpers for ARM's case-insensitive names, paths and enum values.
+
+#include <string>
+#include <string_view>
+
+namespace acg {
+
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+// True when s is a GUID in the 8-4-4-4-12 hex form.
+bool is_guid(std::string_view s);
+
+}  // namespace acg

@@ -1,0 +1,91 @@
+#pragma once
+// The narrow interface between the emulator's rules and persistence (LevelDB's db.h vs db_impl).
+//
+// Resources are stored as canonical ARM JSON plus indexed columns: the lower-cased ARM id
+// (primary key), the lower-cased parent id and the lower-cased type, so ARM's
+// case-insensitive lookups and parent checks are plain SQL. Long-running operations are a
+// second table. The store knows nothing of ARM rules: it never decides whether a write is
+// allowed, only makes it durable and atomic.
+//
+// Threading: a Store is used by one thread at a time; the emulator serialises access.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/store_status.h"
+
+namespace acg::storage {
+
+struct ResourceRow {
+  std::string id;         // as created: the canonical casing returned to clients
+  std::string type;       // e.g. "Microsoft.Compute/galleries"
+  std::string parent_id;  // id of the containing resource (resource group, gallery, ...)
+  std::string name;
+  std::string body;       // the ARM representation, JSON text
+  std::int64_t seq = 0;   // insertion order; stable paging key (set by the store)
+};
+
+struct OperationRow {
+  std::string id;            // GUID used in the status URL
+  std::string kind;          // e.g. "put", "delete"
+  std::string resource_id;   // the resource the operation works on
+  std::string location;      // region in the status URL
+  std::string subscription;
+  std::string status;        // InProgress | Succeeded | Failed | Canceled
+  std::string start_time;    // ISO 8601
+  std::string end_time;      // empty while running
+  std::int64_t due_ms = 0;   // clock time (ms since epoch) at which the work completes
+  std::string error;         // JSON text of the ARM error when Failed, else empty
+  std::string payload;       // JSON text the operation needs to finish (kind-specific)
+};
+
+// One page of a listing, in insertion order; next_after is the seq to resume after.
+struct ResourcePage {
+  std::vector<ResourceRow> rows;
+  std::optional<std::int64_t> next_after;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Transactions: one ARM write is one transaction. Nested begin() is an error.
+  virtual StoreStatus begin() = 0;
+  virtual StoreStatus commit() = 0;
+  virtual void rollback() = 0;
+
+  virtual StoreResult<std::optional<ResourceRow>> get(const std::string& id) = 0;
+  virtual StoreStatus put(const ResourceRow& row) = 0;  // insert or replace; keeps seq on replace
+  virtual StoreStatus remove(const std::string& id) = 0;
+  // Removes the resource and every resource whose id starts with "<id>/".
+  virtual StoreStatus remove_tree(const std::string& id) = 0;
+
+  // Children of parent_id of one type (type empty = any type).
+  virtual StoreResult<ResourcePage> list_children(const std::string& parent_id,
+                                                  const std::string& type,
+                                                  std::int64_t after_seq, int limit) = 0;
+  // Resources of one type anywhere below scope_id (e.g. galleries in a subscription).
+  virtual StoreResult<ResourcePage> list_in_scope(const std::string& scope_id,
+                                                  const std::string& type,
+                                                  std::int64_t after_seq, int limit) = 0;
+  virtual StoreResult<std::int64_t> count_children(const std::string& parent_id) = 0;
+
+  virtual StoreResult<std::optional<OperationRow>> get_operation(const std::string& id) = 0;
+  virtual StoreStatus put_operation(const OperationRow& op) = 0;
+  // Operations still InProgress whose due time is <= due_ms, oldest first.
+  virtual StoreResult<std::vector<OperationRow>> due_operations(std::int64_t due_ms) = 0;
+  // The earliest due time of any InProgress operation.
+  virtual StoreResult<std::optional<std::int64_t>> next_due_ms() = 0;
+
+  // Removes every resource and operation (admin reset); identities live elsewhere.
+  virtual StoreStatus clear() = 0;
+};
+
+// Opens (creating if needed) an SQLite database and migrates it to the current schema.
+// path ":memory:" keeps nothing on disk.
+StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+
+}  // namespace acg::storage

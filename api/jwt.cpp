@@ -42,7 +42,8 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<std::int8_t, 256> make_decode_table() {
   std::array<std::int8_t, 256> table{};
   for (auto& entry : table) entry = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
   return table;
 }
 constexpr std::array<std::int8_t, 256> kDecode = make_decode_table();
@@ -151,7 +152,8 @@ std::optional<TokenProblem> check_header(const json& header, const std::string& 
   // RFC 7515 4.1.11: critical extensions we do not implement (we implement none) must fail.
   if (header.contains("crit")) return TokenProblem::malformed;
   const auto key_id = header.find("kid");
-  if (key_id == header.end() || !key_id->is_string() || key_id->get_ref<const std::string&>() != kid)
+  if (key_id == header.end() || !key_id->is_string() ||
+      key_id->get_ref<const std::string&>() != kid)
     return TokenProblem::bad_signature;
   return std::nullopt;
 }
@@ -272,27 +274,34 @@ Result<TokenSigner> TokenSigner::load_or_create(const std::filesystem::path& key
   std::error_code ec;
   const bool exists = std::filesystem::exists(key_file, ec);
   if (ec) return internal_error("cannot access " + key_file.string() + ": " + ec.message());
-  if (exists) {
-    Result<std::string> pem = read_text_file(key_file);
-    if (!pem) return std::move(pem).error();
-    BioPtr bio(pem->size() <= INT_MAX ? BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()))
-                                      : nullptr);
-    KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, nullptr)
-                   : nullptr);
-    if (!key) return openssl_error(key_file.string() + " does not contain an unencrypted PEM private key");
-    Result<TokenSigner> signer = from_key(std::move(key));
-    if (!signer) return internal_error(key_file.string() + ": " + signer.error().message);
-    return signer;
-  }
-  if (key_file.has_parent_path()) {
-    std::filesystem::create_directories(key_file.parent_path(), ec);
-    if (ec) return internal_error("cannot create " + key_file.parent_path().string() + ": " + ec.message());
-  }
+  return exists ? load(key_file) : create(key_file);
+}
+
+Result<TokenSigner> TokenSigner::load(const std::filesystem::path& key_file) {
+  Result<std::string> pem = read_text_file(key_file);
+  if (!pem) return std::move(pem).error();
+  BioPtr bio(pem->size() <= INT_MAX ? BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()))
+                                    : nullptr);
+  KeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, nullptr)
+                 : nullptr);
+  if (!key)
+    return openssl_error(key_file.string() + " does not contain an unencrypted PEM private key");
+  Result<TokenSigner> signer = from_key(std::move(key));
+  if (!signer) return internal_error(key_file.string() + ": " + signer.error().message);
+  return signer;
+}
+
+Result<TokenSigner> TokenSigner::create(const std::filesystem::path& key_file) {
+  std::error_code ec;
+  if (key_file.has_parent_path()) std::filesystem::create_directories(key_file.parent_path(), ec);
+  if (ec)
+    return internal_error("cannot create " + key_file.parent_path().string() + ": " + ec.message());
   Result<TokenSigner> signer = generate();
   if (!signer) return signer;
   Result<std::string> pem = private_key_pem(signer->key_.get());
   if (!pem) return std::move(pem).error();
-  if (Status s = write_file_atomically(key_file, *pem, /*secret=*/true); !s) return std::move(s).error();
+  Status written = write_file_atomically(key_file, *pem, /*secret=*/true);
+  if (!written) return std::move(written).error();
   return signer;
 }
 
@@ -318,7 +327,8 @@ std::variant<json, TokenProblem> TokenSigner::verify(std::string_view token) con
   if (std::optional<TokenProblem> problem = check_header(*header, kid_)) return *problem;
   const std::optional<std::string> signature = base64url_decode(parts->signature);
   if (!signature) return TokenProblem::malformed;
-  if (!verify_es256(key_.get(), parts->signing_input, *signature)) return TokenProblem::bad_signature;
+  if (!verify_es256(key_.get(), parts->signing_input, *signature))
+    return TokenProblem::bad_signature;
   std::optional<json> claims = decode_object(parts->payload);
   if (!claims) return TokenProblem::malformed;
   return std::move(*claims);

@@ -61,6 +61,8 @@ class TokenSigner {
 
   TokenSigner(KeyPtr key, nlohmann::json jwk);
   static Result<TokenSigner> from_key(KeyPtr key);
+  static Result<TokenSigner> load(const std::filesystem::path& key_file);
+  static Result<TokenSigner> create(const std::filesystem::path& key_file);
 
   KeyPtr key_;
   nlohmann::json jwk_;       // the public key as served by jwks()

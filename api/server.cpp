@@ -51,6 +51,21 @@ http::response<http::string_body> to_beast(HttpResponse&& in, unsigned version, 
   return out;
 }
 
+// After refusing a too-large body, read and discard what the client is still sending (up
+// to a bound) so it sees our 413 instead of a broken pipe.
+template <class Stream>
+asio::awaitable<void> drain(Stream& stream) {
+  constexpr std::size_t kDrainLimit = 64 * 1024 * 1024;
+  std::vector<char> sink(64 * 1024);
+  std::size_t drained = 0;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  while (drained < kDrainLimit) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (ec) break;
+    drained += n;
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -147,6 +162,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, const std::string& rem
       auto res = to_beast(std::move(rejected), 11, false, false);
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
       co_await http::async_write(stream, res, kNoThrow);
+      if (too_large) co_await drain(stream);
       co_return;
     }
     auto request = parser.release();

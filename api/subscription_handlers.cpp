@@ -124,15 +124,15 @@ void add_subscription_routes(Router& router, Services& s) {
                        {"domains", json::array({t->default_domain})}});
     return json_response(200, json{{"value", value}});
   });
-  router.add("GET", "/subscriptions/{sub}/providers", ApiFamily::subscriptions, true, [&s](RequestContext& ctx) {
+  router.add("GET", "/subscriptions/{sub}/providers", ApiFamily::resources, true, [&s](RequestContext& ctx) {
     auto sub = visible_subscription(ctx, s);
     if (!sub) return error_response(sub.error());
     return json_response(200, json{{"value", json::array({compute_provider((*sub)->id, s),
                                                           resources_provider((*sub)->id)})}});
   });
-  router.add("GET", "/subscriptions/{sub}/providers/{namespace}", ApiFamily::subscriptions, true,
+  router.add("GET", "/subscriptions/{sub}/providers/{namespace}", ApiFamily::resources, true,
              [&s](RequestContext& ctx) { return respond(provider(ctx, s)); });
-  router.add("POST", "/subscriptions/{sub}/providers/{namespace}/register", ApiFamily::subscriptions, true,
+  router.add("POST", "/subscriptions/{sub}/providers/{namespace}/register", ApiFamily::resources, true,
              [&s](RequestContext& ctx) { return respond(provider(ctx, s)); });
 }
 

@@ -117,7 +117,9 @@ struct SanEntry {
   int type;
   std::string value;
   std::string text;
-  bool operator==(const SanEntry& other) const { return type == other.type && value == other.value; }
+  bool operator==(const SanEntry& other) const {
+    return type == other.type && value == other.value;
+  }
 };
 
 bool is_dns_label(std::string_view label) {
@@ -142,7 +144,8 @@ bool is_dns_name(std::string_view name) {
 }
 
 std::optional<SanEntry> parse_ip(std::string_view host) {
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')  // URL form of IPv6
+    host = host.substr(1, host.size() - 2);
   if (host.size() >= INET6_ADDRSTRLEN) return std::nullopt;
   const std::string text(host);
   unsigned char bytes[16];
@@ -263,12 +266,11 @@ Result<X509Ptr> make_ca_cert(EVP_PKEY* ca_key) {
   return cert;
 }
 
-// RFC 5280: with no subject CN the SAN carries the identity alone and must be critical.
-bool add_san(X509* cert, const std::vector<SanEntry>& entries, bool critical) {
+// Non-critical is right: the subject is never empty (O is always set), see RFC 5280 4.2.1.6.
+bool add_san(X509* cert, const std::vector<SanEntry>& entries) {
   GeneralNamesPtr names = make_general_names(entries);
-  return names &&
-         X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), critical ? 1 : 0,
-                           X509V3_ADD_DEFAULT) == 1;
+  return names && X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0,
+                                    X509V3_ADD_DEFAULT) == 1;
 }
 
 struct Leaf {
@@ -291,7 +293,7 @@ Result<Leaf> issue_leaf(X509* ca_cert, EVP_PKEY* ca_key, const std::vector<std::
       // ECDSA leaves only sign the handshake; keyEncipherment is an RSA-only usage.
       !add_ext(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature") ||
       !add_ext(cert.get(), &ctx, NID_ext_key_usage, "serverAuth") ||
-      !add_san(cert.get(), *entries, common_name.size() > 64) ||
+      !add_san(cert.get(), *entries) ||
       !add_key_ids(cert.get(), ca_cert) || X509_sign(cert.get(), ca_key, EVP_sha256()) <= 0)
     return openssl_error("cannot issue a server certificate for " + common_name);
   return Leaf{std::move(cert), std::move(*key)};
@@ -351,7 +353,9 @@ Result<TlsMaterial> generate_and_store(const Files& files) {
   Result<TlsMaterial> fresh = generate_tls_material();
   if (!fresh) return fresh;
   Status s = store_pair(files.ca_cert, fresh->ca_cert_pem, files.ca_key, fresh->ca_key_pem);
-  if (s) s = store_pair(files.server_cert, fresh->server_cert_pem, files.server_key, fresh->server_key_pem);
+  if (s)
+    s = store_pair(files.server_cert, fresh->server_cert_pem, files.server_key,
+                   fresh->server_key_pem);
   if (!s) return std::move(s).error();
   return fresh;
 }
@@ -392,7 +396,8 @@ Result<FilePair> read_pair(const fs::path& cert_file, const fs::path* key_file) 
   Result<std::string> key_text = read_text_file(*key_file);
   if (!key_text) return std::move(key_text).error();
   pair.key_pem = std::move(*key_text);
-  Result<Pair> parsed = parse_pair(pair.cert_pem, pair.key_pem, cert_file.string(), key_file->string());
+  Result<Pair> parsed =
+      parse_pair(pair.cert_pem, pair.key_pem, cert_file.string(), key_file->string());
   if (!parsed) return std::move(parsed).error();
   pair.parsed = std::move(*parsed);
   return pair;
@@ -476,7 +481,8 @@ Result<std::pair<std::string, std::string>> issue_server_certificate(
 Result<TlsMaterial> load_or_create_tls_material(const std::filesystem::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return internal_error("cannot create TLS directory " + dir.string() + ": " + ec.message());
+  if (ec)
+    return internal_error("cannot create TLS directory " + dir.string() + ": " + ec.message());
   const Files files(dir);
   bool found[4];
   const fs::path* paths[4] = {&files.ca_cert, &files.ca_key, &files.server_cert, &files.server_key};
@@ -538,7 +544,8 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
   temp += ".tmp-" + std::to_string(::getpid());
   // A stale temp file from a crashed run could carry a wider mode; O_EXCL guarantees ours is new.
   ::unlink(temp.c_str());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : 0644);
+  const int fd =
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : 0644);
   if (fd < 0) return io_error("cannot create", temp, errno);
   bool written = write_all(fd, contents) && ::fsync(fd) == 0;
   int err = written ? 0 : errno;

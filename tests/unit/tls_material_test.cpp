@@ -273,6 +273,30 @@ TEST_CASE("load_or_create keeps the trusted CA when only the leaf is missing", "
   CHECK(verify_for_host(second->ca_cert_pem, second->server_cert_pem, "localhost") == X509_V_OK);
 }
 
+TEST_CASE("load_or_create renews a leaf that is about to expire", "[tls]") {
+  TempDir tmp;
+  Result<TlsMaterial> first = load_or_create_tls_material(tmp.path);
+  REQUIRE(first.ok());
+  // Re-sign the cached leaf with 10 days left, as if it had been issued 815 days ago.
+  X509Ptr leaf = parse_cert(first->server_cert_pem);
+  PkeyPtr ca_key = parse_key(first->ca_key_pem);
+  REQUIRE(X509_time_adj_ex(X509_getm_notAfter(leaf.get()), 10, 0, nullptr));
+  REQUIRE(X509_sign(leaf.get(), ca_key.get(), EVP_sha256()) > 0);
+  std::unique_ptr<BIO, Free<BIO_free>> bio(BIO_new(BIO_s_mem()));
+  REQUIRE(PEM_write_bio_X509(bio.get(), leaf.get()) == 1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  const std::string expiring(data, static_cast<std::size_t>(size));
+  write(tmp.path / "server.pem", expiring);
+
+  Result<TlsMaterial> renewed = load_or_create_tls_material(tmp.path);
+  REQUIRE(renewed.ok());
+  CHECK(renewed->ca_cert_pem == first->ca_cert_pem);
+  CHECK(renewed->server_cert_pem != expiring);
+  CHECK(read(tmp.path / "server.pem") == renewed->server_cert_pem);
+  CHECK(verify_for_host(renewed->ca_cert_pem, renewed->server_cert_pem, "localhost") == X509_V_OK);
+}
+
 TEST_CASE("load_or_create reports unusable files by name", "[tls]") {
   TempDir tmp;
   REQUIRE(load_or_create_tls_material(tmp.path).ok());

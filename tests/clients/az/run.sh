@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# Real Azure CLI (az 2.45) against acg-emulator.
+#
+#   tests/clients/az/run.sh [path-to-acg-emulator-binary]
+#
+# Starts its own emulators on 127.0.0.1 (port 0, throwaway data dirs), uses a throwaway
+# AZURE_CONFIG_DIR per emulator and never contacts any other host. Prints one line per step,
+#   PASS <step>   or   FAIL <step>: <reason>
+# and finally exactly one line "az: N passed, M failed". Exits non-zero if M > 0.
+#
+# Phases:
+#   main    default emulator: cloud setup (discovery + explicit endpoints), login, resource
+#           group and gallery workflow, error paths
+#   async   emulator with --operation-delay-ms 1500: az must poll Azure-AsyncOperation / Location
+#   paging  emulator with --page-size 2: az must follow nextLink
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../../.." && pwd)
+EMULATOR=${1:-$REPO_ROOT/build/acg-emulator}
+if [[ $EMULATOR != /* ]]; then EMULATOR=$PWD/$EMULATOR; fi
+if [[ ! -x $EMULATOR ]]; then
+    echo "az suite: emulator binary not found or not executable: $EMULATOR" >&2
+    exit 2
+fi
+if ! command -v az >/dev/null 2>&1; then
+    echo "az suite: the Azure CLI (az) is not installed" >&2
+    exit 2
+fi
+
+TENANT=11111111-1111-1111-1111-111111111111
+SUB=22222222-2222-2222-2222-222222222222
+SUB_NAME="Emulator Subscription"
+CLIENT_ID=33333333-3333-3333-3333-333333333333
+SECRET=acg-emulator-secret
+AZ_TIMEOUT=90 # seconds; a hung az command fails its step instead of hanging CI
+
+# Keep az quiet and local.
+export AZURE_CORE_COLLECT_TELEMETRY=false
+export AZURE_CORE_NO_COLOR=1
+export AZURE_CORE_SURVEY_MESSAGE=false
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+unset ARM_CLOUD_METADATA_URL AZURE_CLI_DISABLE_CONNECTION_VERIFICATION || true
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/acg-az-suite.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in ${PIDS[@]+"${PIDS[@]}"}; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+PASSED=0
+FAILED=0
+STEP=""
+REASONS=()
+
+one_line() { # squeeze a text into one short line for a FAIL reason
+    local s=${1//$'\r'/}
+    s=${s//$'\n'/ | }
+    s=${s//$'\t'/ }
+    ((${#s} > 400)) && s="${s:0:400}..."
+    printf '%s' "$s"
+}
+pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL $1: $(one_line "$2")"; FAILED=$((FAILED + 1)); }
+
+begin() { STEP=$1; REASONS=(); }
+end() {
+    if ((${#REASONS[@]} == 0)); then
+        pass "$STEP"
+    else
+        local joined
+        joined=$(printf '%s; ' "${REASONS[@]}")
+        fail "$STEP" "${joined%; }"
+    fi
+}
+why() { REASONS+=("$(one_line "$1")"); }
+
+# ---------------------------------------------------------------------------------------------
+# Running az: sets RC, OUT (stdout), ERR (stderr), ELAPSED_MS
+
+RC=0 OUT="" ERR="" ELAPSED_MS=0
+now_us() { local t=${EPOCHREALTIME//[.,]/}; echo $((10#$t)); }
+az_run() {
+    local t0 t1
+    t0=$(now_us)
+    set +e
+    timeout "$AZ_TIMEOUT" az "$@" >"$WORK/az.out" 2>"$WORK/az.err" </dev/null
+    RC=$?
+    set -e
+    t1=$(now_us)
+    ELAPSED_MS=$(((t1 - t0) / 1000))
+    OUT=$(<"$WORK/az.out")
+    ERR=$(<"$WORK/az.err")
+    if ((RC == 124)); then ERR="timed out after ${AZ_TIMEOUT}s. $ERR"; fi
+}
+
+expect_rc() { # expected exit code
+    if [[ $RC != "$1" ]]; then
+        why "az exited $RC (expected $1); stderr: $ERR; stdout: $OUT"
+        return 1
+    fi
+}
+expect_out() { # expected stdout (exact), label
+    if [[ $OUT != "$1" ]]; then why "${2:-output}: got '$OUT', expected '$1'"; fi
+}
+expect_in_output() { # substring expected in stdout+stderr
+    if [[ "$OUT$ERR" != *"$1"* ]]; then why "output does not contain '$1': $ERR $OUT"; fi
+}
+
+# Azure-AsyncOperation/Location polling evidence from an `az --debug` log in $ERR:
+# the URL az got in header $1 on the first response and how many times az GET it.
+POLL_URL="" POLL_COUNT=0
+poll_evidence() {
+    local header=$1
+    POLL_URL=$(grep -o "'$header': '[^']*'" <<<"$ERR" | head -n 1 | sed "s/^'$header': '//; s/'\$//") || true
+    POLL_COUNT=0
+    if [[ -n $POLL_URL ]]; then
+        POLL_COUNT=$(grep -cF "Request URL: '$POLL_URL'" <<<"$ERR") || true
+    fi
+}
+expect_async() { # header name; checks polling happened and timing is 1 s < t < 30 s
+    poll_evidence "$1"
+    if [[ -z $POLL_URL ]]; then
+        why "no $1 header in the initial response (az --debug log shows no long-running operation)"
+    elif ((POLL_COUNT < 2)); then
+        why "az polled the $1 URL $POLL_COUNT time(s), expected >= 2 (at least one in-progress answer)"
+    fi
+    if ((ELAPSED_MS <= 1000 || ELAPSED_MS >= 30000)); then
+        why "took ${ELAPSED_MS} ms, expected between 1000 and 30000 ms"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Emulators
+
+EMU_URL="" EMU_CA=""
+start_emulator() { # phase-name, extra emulator args...; sets EMU_URL and EMU_CA, returns 1 on failure
+    local name=$1
+    shift
+    local dir=$WORK/$name
+    mkdir -p "$dir"
+    "$EMULATOR" --port 0 --data-dir "$dir/data" "$@" >"$dir/emulator.out" 2>"$dir/emulator.err" &
+    local pid=$!
+    PIDS+=("$pid")
+    EMU_URL="" EMU_CA="$dir/data/tls/ca.pem"
+    local i
+    for ((i = 0; i < 150; i++)); do
+        EMU_URL=$(sed -n 's|^acg-emulator .* listening on \(https://[^ ]*\).*$|\1|p' "$dir/emulator.out" | head -n 1)
+        [[ -n $EMU_URL ]] && break
+        if ! kill -0 "$pid" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    if [[ -z $EMU_URL ]]; then
+        fail "start emulator ($name)" "no 'listening on https://...' line; stdout: $(<"$dir/emulator.out") stderr: $(<"$dir/emulator.err")"
+        return 1
+    fi
+    EMU_URL=${EMU_URL%/}
+    if [[ $EMU_URL != https://127.0.0.1:* ]]; then
+        fail "start emulator ($name)" "unexpected URL '$EMU_URL' (expected https://127.0.0.1:PORT)"
+        return 1
+    fi
+    if [[ ! -s $EMU_CA ]]; then
+        fail "start emulator ($name)" "CA certificate $EMU_CA missing"
+        return 1
+    fi
+    export AZURE_CONFIG_DIR REQUESTS_CA_BUNDLE
+    AZURE_CONFIG_DIR=$(mktemp -d "$dir/azconfig.XXXXXX")
+    REQUESTS_CA_BUNDLE=$EMU_CA
+}
+
+# The setup a user runs (README): discovery cloud registration, SP login. Used by the
+# async and paging phases; the main phase runs the same commands as individual steps.
+setup_cli() { # phase-name
+    local p=$1
+    begin "$p: cloud register + set + login"
+    az_run cloud register -n AcgEmulator --endpoint-resource-manager "$EMU_URL" &&
+        expect_rc 0 && az_run cloud set -n AcgEmulator && expect_rc 0 &&
+        az_run login --service-principal -u "$CLIENT_ID" -p "$SECRET" --tenant "$TENANT" \
+            --query "[].id" -o tsv && expect_rc 0 && expect_out "$SUB" "subscriptions"
+    end
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase 1: main workflow
+
+phase_main() {
+    start_emulator main || return 0
+    local URL=$EMU_URL
+    local RG=az-suite-rg MISSING_RG=az-suite-missing-rg
+    local G1=AzSuiteGallery1 G2=AzSuiteGallery2
+
+    # --- setup (README sequence: register (discovery), set, login, account show)
+    begin "cloud register (discovery)"
+    az_run cloud register -n AcgEmulator --endpoint-resource-manager "$URL"; expect_rc 0 || true
+    end
+
+    begin "cloud register (explicit endpoints)"
+    az_run cloud register -n AcgEmulatorExplicit \
+        --endpoint-resource-manager "$URL/" \
+        --endpoint-active-directory "$URL/adfs" \
+        --endpoint-active-directory-resource-id https://management.core.windows.net/ \
+        --endpoint-active-directory-graph-resource-id https://graph.windows.net/ \
+        --endpoint-management https://management.core.windows.net/; expect_rc 0 || true
+    end
+
+    begin "login with explicit-endpoints cloud"
+    az_run cloud set -n AcgEmulatorExplicit && expect_rc 0 &&
+        az_run login --service-principal -u "$CLIENT_ID" -p "$SECRET" --tenant "$TENANT" \
+            --query "[].[cloudName, id, tenantId]" -o tsv && expect_rc 0 &&
+        expect_out "AcgEmulatorExplicit	$SUB	$TENANT" "login"
+    end
+
+    begin "login with wrong secret fails (AADSTS7000215)"
+    az_run login --service-principal -u "$CLIENT_ID" -p not-the-secret --tenant "$TENANT" &&
+        expect_rc 1 && expect_in_output "AADSTS7000215"
+    end
+
+    begin "cloud set"
+    az_run cloud set -n AcgEmulator; expect_rc 0 || true
+    end
+
+    begin "login (service principal)"
+    az_run login --service-principal -u "$CLIENT_ID" -p "$SECRET" --tenant "$TENANT" \
+        --query "[].[cloudName, id, name, state, tenantId, user.name, user.type]" -o tsv && expect_rc 0 &&
+        expect_out "AcgEmulator	$SUB	$SUB_NAME	Enabled	$TENANT	$CLIENT_ID	servicePrincipal" "login"
+    end
+
+    begin "account show"
+    az_run account show --query "[environmentName, id, name, state, tenantId, homeTenantId, isDefault, user.name, user.type]" -o tsv &&
+        expect_rc 0 &&
+        expect_out "AcgEmulator
+$SUB
+$SUB_NAME
+Enabled
+$TENANT
+$TENANT
+true
+$CLIENT_ID
+servicePrincipal" "account"
+    end
+
+    # --- resource groups
+    begin "group create"
+    az_run group create -n "$RG" -l westus --query "[id, name, location, type, properties.provisioningState]" -o tsv &&
+        expect_rc 0 &&
+        expect_out "/subscriptions/$SUB/resourceGroups/$RG
+$RG
+westus
+Microsoft.Resources/resourceGroups
+Succeeded" "group"
+    end
+
+    begin "group show"
+    az_run group show -n "$RG" --query "[id, name, location, properties.provisioningState]" -o tsv &&
+        expect_rc 0 &&
+        expect_out "/subscriptions/$SUB/resourceGroups/$RG
+$RG
+westus
+Succeeded" "group"
+    end
+
+    begin "group exists"
+    az_run group exists -n "$RG" && expect_rc 0 && expect_out "true"
+    end
+
+    begin "group exists (missing group)"
+    az_run group exists -n "$MISSING_RG" && expect_rc 0 && expect_out "false"
+    end
+
+    begin "group update --tags"
+    az_run group update -n "$RG" --tags env=test team=acg --query "[name, location, tags.env, tags.team]" -o tsv &&
+        expect_rc 0 && expect_out "$RG
+westus
+test
+acg" "group"
+    end
+
+    begin "group list"
+    az_run group list --query "[?name=='$RG'].[name, location, tags.env, tags.team]" -o tsv &&
+        expect_rc 0 && expect_out "$RG	westus	test	acg" "group in list"
+    end
+
+    begin "group create with a bad location fails (LocationNotAvailableForResourceGroup)"
+    az_run group create -n az-suite-badloc-rg -l nowhere-land &&
+        expect_rc 1 && expect_in_output "LocationNotAvailableForResourceGroup"
+    end
+
+    # --- galleries
+    begin "sig create"
+    az_run sig create -g "$RG" -r "$G1" --description "az suite gallery" --tags purpose=az-suite \
+        --query "[name, location, description, tags.purpose, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$G1
+westus
+az suite gallery
+az-suite
+Succeeded" "gallery"
+    end
+
+    begin "sig show"
+    az_run sig show -g "$RG" -r "$G1" \
+        --query "[id, name, type, location, description, identifier.uniqueName, provisioningState, resourceGroup, tags.purpose]" -o tsv &&
+        expect_rc 0 &&
+        expect_out "/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Compute/galleries/$G1
+$G1
+Microsoft.Compute/galleries
+westus
+az suite gallery
+$SUB-${G1^^}
+Succeeded
+$RG
+az-suite" "gallery"
+    end
+
+    begin "sig list -g"
+    az_run sig list -g "$RG" --query "[].[name, location, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$G1	westus	Succeeded" "galleries"
+    end
+
+    begin "sig list (subscription)"
+    az_run sig list --query "[].[name, resourceGroup]" -o tsv &&
+        expect_rc 0 && expect_out "$G1	$RG" "galleries"
+    end
+
+    begin "sig update --set description"
+    az_run sig update -g "$RG" -r "$G1" --set "description=updated by az suite" \
+        --query "[name, location, description, tags.purpose, identifier.uniqueName, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$G1
+westus
+updated by az suite
+az-suite
+$SUB-${G1^^}
+Succeeded" "gallery"
+    end
+
+    begin "sig create with an invalid name fails (InvalidParameter)"
+    az_run sig create -g "$RG" -r bad-name && expect_rc 1 && expect_in_output "InvalidParameter"
+    end
+
+    begin "sig create in a missing group fails (ResourceGroupNotFound)"
+    az_run sig create -g "$MISSING_RG" -r "$G2" && expect_rc 3 && expect_in_output "ResourceGroupNotFound"
+    end
+
+    begin "sig delete"
+    az_run sig delete -g "$RG" -r "$G1" && expect_rc 0 && expect_out "" "output"
+    end
+
+    begin "sig show after delete fails (ResourceNotFound)"
+    az_run sig show -g "$RG" -r "$G1" && expect_rc 3 && expect_in_output "ResourceNotFound"
+    end
+
+    # --- group delete cascades to galleries
+    begin "sig create (gallery to be removed with its group)"
+    az_run sig create -g "$RG" -r "$G2" --query provisioningState -o tsv &&
+        expect_rc 0 && expect_out "Succeeded" "provisioningState"
+    end
+
+    begin "group delete --yes"
+    az_run group delete -n "$RG" --yes; expect_rc 0 || true
+    end
+
+    begin "group exists after delete"
+    az_run group exists -n "$RG" && expect_rc 0 && expect_out "false"
+    end
+
+    begin "galleries of the deleted group are gone"
+    az_run sig list --query "length(@)" -o tsv && expect_rc 0 && expect_out "0" "gallery count (subscription)"
+    end
+
+    begin "group and gallery created again"
+    az_run group create -n "$RG" -l westus --query properties.provisioningState -o tsv &&
+        expect_rc 0 && expect_out "Succeeded" "group provisioningState" &&
+        az_run sig create -g "$RG" -r "$G2" --query "[name, identifier.uniqueName, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$G2
+$SUB-${G2^^}
+Succeeded" "gallery"
+    end
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase 2: long-running operations (--operation-delay-ms 1500)
+
+phase_async() {
+    start_emulator async --operation-delay-ms 1500 || return 0
+    local RG=az-async-rg G=AzAsyncGallery
+    setup_cli async
+
+    begin "async: group create"
+    az_run group create -n "$RG" -l westus --query "[name, properties.provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$RG
+Succeeded" "group"
+    end
+
+    begin "async: sig create polls Azure-AsyncOperation"
+    az_run sig create -g "$RG" -r "$G" --debug --query "[name, identifier.uniqueName, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$G
+$SUB-${G^^}
+Succeeded" "gallery" && expect_async Azure-AsyncOperation
+    end
+
+    begin "async: sig delete polls Azure-AsyncOperation"
+    az_run sig delete -g "$RG" -r "$G" --debug && expect_rc 0 && expect_out "" "output" &&
+        expect_async Azure-AsyncOperation
+    az_run sig list -g "$RG" --query "length(@)" -o tsv &&
+        expect_rc 0 && expect_out "0" "galleries left after delete"
+    end
+
+    begin "async: group delete polls Location"
+    az_run group delete -n "$RG" --yes --debug && expect_rc 0 && expect_async Location
+    az_run group exists -n "$RG" && expect_rc 0 && expect_out "false" "group exists after delete"
+    end
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase 3: paging (--page-size 2)
+
+phase_paging() {
+    start_emulator paging --page-size 2 || return 0
+    local RG=az-paging-rg i
+    setup_cli paging
+
+    begin "paging: group create + 5 sig create"
+    az_run group create -n "$RG" -l westus -o none; expect_rc 0 || true
+    for i in 1 2 3 4 5; do
+        az_run sig create -g "$RG" -r "AzPagingGallery$i" --query provisioningState -o tsv &&
+            expect_rc 0 && expect_out "Succeeded" "gallery $i provisioningState"
+    done
+    end
+
+    begin "paging: sig list -g follows nextLink"
+    az_run sig list -g "$RG" --debug --query "sort([].name)" -o tsv &&
+        expect_rc 0 && expect_out "AzPagingGallery1
+AzPagingGallery2
+AzPagingGallery3
+AzPagingGallery4
+AzPagingGallery5" "galleries"
+    local pages
+    pages=$(grep -c "Request URL: '.*/galleries?" <<<"$ERR") || true
+    ((pages >= 3)) || why "az fetched $pages page(s), expected >= 3 with --page-size 2"
+    end
+
+    begin "paging: sig list (subscription) follows nextLink"
+    az_run sig list --debug --query "length(@)" -o tsv && expect_rc 0 && expect_out "5" "gallery count"
+    pages=$(grep -c "Request URL: '.*/galleries?" <<<"$ERR") || true
+    ((pages >= 3)) || why "az fetched $pages page(s), expected >= 3 with --page-size 2"
+    end
+}
+
+T_START=$(now_us)
+phase_main
+phase_async
+phase_paging
+T_END=$(now_us)
+echo "(az suite ran $(((T_END - T_START) / 1000000)) s)" >&2
+echo "az: $PASSED passed, $FAILED failed"
+((FAILED == 0))

@@ -84,8 +84,10 @@ HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_v
                          iequals(tenant, "adfs");
   if (!tenant_is_alias && !identities_.find_tenant(tenant))
     return oauth_error(400, "invalid_request", "Tenant '" + tenant + "' not found.", 90002);
+  // Entra ID answers an unknown application with 400 unauthorized_client; the emulator
+  // answers 401 invalid_client for a wrong id as for a wrong secret (the product's rule).
   if (!principal || (!tenant_is_alias && !iequals(principal->tenant_id, tenant)))
-    return oauth_error(400, "unauthorized_client",
+    return oauth_error(401, "invalid_client",
                        "Application with identifier '" + client_id + "' was not found in the directory '" +
                            (tenant_is_alias ? std::string("emulator") : tenant) + "'.",
                        700016);

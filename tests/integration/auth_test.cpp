@@ -43,8 +43,9 @@ TEST_CASE("token endpoints issue tokens to known principals and refuse the rest"
   CHECK(wrong_secret.json()["error_description"].get<std::string>().find("AADSTS7000215") == 0);
 
   auto unknown = emu.http().request("POST", "/adfs/oauth2/token", token_request("99999999-0000-0000-0000-000000000000", kSecret), kForm);
-  CHECK(unknown.status == 400);
-  CHECK(unknown.json()["error"] == "unauthorized_client");
+  CHECK(unknown.status == 401);
+  CHECK(unknown.json()["error"] == "invalid_client");
+  CHECK(unknown.json()["error_description"].get<std::string>().find("AADSTS700016") == 0);
 
   auto wrong_grant = emu.http().request("POST", "/adfs/oauth2/token", "grant_type=password&client_id=x", kForm);
   CHECK(wrong_grant.status == 400);
@@ -137,6 +138,6 @@ TEST_CASE("principals see only their own tenant's subscriptions", "[auth]") {
   // Its tenant must match the token endpoint's tenant.
   auto wrong_tenant = emu.http().request("POST", "/" + kTenant + "/oauth2/v2.0/token",
                                          token_request("cccccccc-0000-0000-0000-000000000001", "other-secret"), kForm);
-  CHECK(wrong_tenant.status == 400);
+  CHECK(wrong_tenant.status == 401);
   std::remove(config.c_str());
 }

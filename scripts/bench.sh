@@ -65,6 +65,7 @@ chmod +x "$workdir/bench-emulator"
 echo "bench.sh: emulator $binary (copied to $workdir/bench-emulator)" >&2
 
 timeout --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-900}" \
-  python3 "$repo_root/scripts/bench/bench.py" --binary "$workdir/bench-emulator" --workdir "$workdir" &
+  python3 "$repo_root/scripts/bench/bench.py" --binary "$workdir/bench-emulator" --workdir "$workdir" \
+    --source-binary "$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")" &
 driver_pid=$!
 wait "$driver_pid"

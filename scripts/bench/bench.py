@@ -473,6 +473,15 @@ def probe_cost(binary, workdir, n=30):
         emu.stop()
 
 
+def sha256_12(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:12]
+
+
 def exec_baseline(binary, runs):
     xs = []
     for _ in range(runs):
@@ -556,7 +565,8 @@ def print_report(rep):
     e = rep["environment"]
     p("")
     p("=" * 100)
-    p(f"acg-emulator benchmark  —  {rep['emulator_version']}  ({e['binary']})")
+    p(f"acg-emulator benchmark  —  {rep['emulator_version']}  ({e['binary']}, built {e['binary_mtime']}, "
+      f"sha256 {e['binary_sha256']})")
     p(f"host: {e['cpus']} CPUs, {e['platform']}; wrk and the emulator share these CPUs; "
       f"wrk {rep['config']['duration_s']}s x 50 conns x 2 threads")
     bl = rep["background_before"]
@@ -708,6 +718,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=int(os.environ.get("BENCH_WARMUP", "2")))
     ap.add_argument("--startup-runs", type=int, default=int(os.environ.get("BENCH_STARTUP_RUNS", "11")))
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT"))
+    ap.add_argument("--source-binary", default=None, help="path the binary was copied from (for the report)")
     a = ap.parse_args()
     if not (1 <= a.duration <= 120 and 0 <= a.warmup <= 30 and 1 <= a.startup_runs <= 100):
         sys.exit("duration 1..120 s, warmup 0..30 s, startup runs 1..100")
@@ -724,7 +735,9 @@ def main():
 
     rep = {
         "emulator_version": version,
-        "environment": {"binary": a.binary, "cpus": os.cpu_count(), "platform": platform.platform(),
+        "environment": {"binary": a.source_binary or a.binary, "binary_sha256": sha256_12(a.binary),
+                        "binary_mtime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(
+                            os.path.getmtime(a.source_binary or a.binary))), "cpus": os.cpu_count(), "platform": platform.platform(),
                         "wrk": subprocess.run(["wrk", "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                         .stdout.decode(errors="replace").splitlines()[0]},
         "config": {"duration_s": a.duration, "warmup_s": a.warmup, "startup_runs": a.startup_runs,
@@ -761,4 +774,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)

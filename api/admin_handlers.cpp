@@ -30,8 +30,6 @@ void add_not_implemented_routes(Router& router) {
   // clients create) that later work will serve. Answering 501 beats a silent 404 or success.
   static const char* const kPaths[] = {
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/share",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}/versions",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}/versions/{v}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/applications",

@@ -36,6 +36,7 @@
 #include "emulator/id_generator.h"
 #include "emulator/identity.h"
 #include "emulator/region_catalog.h"
+#include "emulator/resource_type.h"
 #include "storage/store.h"
 
 namespace acg {
@@ -80,11 +81,13 @@ struct ListPage {
   std::optional<std::string> continuation;  // opaque $skiptoken of the next page
 };
 
-// Names a gallery: subscription, resource group, gallery (as the client spelled them).
-struct GalleryRef {
+// Names a resource below a resource group: the names of its ancestors and its own, outermost
+// first (gallery, image, version), as the client spelled them. For a list, the names of the
+// parent.
+struct ResourceRef {
   std::string subscription;
   std::string resource_group;
-  std::string gallery;
+  std::vector<std::string> names;
 };
 
 class Emulator {
@@ -105,14 +108,14 @@ class Emulator {
   // Deletes the group and everything in it.
   Result<DeleteOutcome> delete_resource_group(const std::string& sub, const std::string& name);
 
-  // --- Galleries (Microsoft.Compute/galleries) ---
-  Result<WriteOutcome> put_gallery(const GalleryRef& ref, const nlohmann::json& body);
-  Result<WriteOutcome> patch_gallery(const GalleryRef& ref, const nlohmann::json& body);
-  Result<nlohmann::json> get_gallery(const GalleryRef& ref);
-  Result<DeleteOutcome> delete_gallery(const GalleryRef& ref);
-  Result<ListPage> list_galleries_in_group(const std::string& sub, const std::string& rg,
-                                           const std::string& continuation);
-  Result<ListPage> list_galleries_in_subscription(const std::string& sub,
+  // --- Resources below resource groups (galleries, images, ...), by their ResourceType ---
+  Result<WriteOutcome> put_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body);
+  Result<WriteOutcome> patch_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body);
+  Result<nlohmann::json> get_resource(const ResourceType& type, const ResourceRef& ref);
+  Result<DeleteOutcome> delete_resource(const ResourceType& type, const ResourceRef& ref);
+  // Resources of `type` in the parent that ref names (ref.names: the parent's names).
+  Result<ListPage> list_resources(const ResourceType& type, const ResourceRef& parent, const std::string& continuation);
+  Result<ListPage> list_resources_in_subscription(const ResourceType& type, const std::string& sub,
                                                   const std::string& continuation);
 
   // --- Operations and time ---
@@ -158,9 +161,11 @@ class Emulator {
   Status finish_provisioning(const storage::OperationRow& op);
   Status finish_deletion(const storage::OperationRow& op);
 
-  Result<nlohmann::json> gallery_view(const GalleryRef& ref, const nlohmann::json& stored);
-  Result<WriteOutcome> create_or_update_gallery(const GalleryRef& ref, const nlohmann::json& body,
-                                                bool patch);
+  class TransactionLookup;
+  // The resource that contains `type` at ref (a resource group or a resource), or 404.
+  Result<nlohmann::json> resolve_parent(const ResourceType& type, const ResourceRef& ref, bool tolerate_deleting);
+  Result<WriteOutcome> write_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body,
+                                      bool patch);
 
   std::mutex mutex_;
   std::unique_ptr<storage::Store> store_;  // GUARDED_BY(mutex_)

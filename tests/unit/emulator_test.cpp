@@ -31,7 +31,7 @@ const std::string kSub(kDefaultSubscriptionId);
 TEST_CASE("operations finish on the emulator's clock, not before", "[emulator][lro]") {
   Fixture f(60000);
   REQUIRE(f.emulator->put_resource_group(kSub, "rg", json{{"location", "westus"}}).ok());
-  auto created = f.emulator->put_gallery(GalleryRef{kSub, "rg", "g"}, json{{"location", "westus"}});
+  auto created = f.emulator->put_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}, json{{"location", "westus"}});
   REQUIRE(created.ok());
   REQUIRE(created->operation);
   CHECK(created->resource["properties"]["provisioningState"] == "Creating");
@@ -45,25 +45,25 @@ TEST_CASE("operations finish on the emulator's clock, not before", "[emulator][l
   auto op = f.emulator->get_operation(kSub, created->operation->id);
   CHECK(op->status == "Succeeded");
   CHECK_FALSE(op->end_time.empty());
-  CHECK((*f.emulator->get_gallery(GalleryRef{kSub, "rg", "g"}))["properties"]["provisioningState"] == "Succeeded");
+  CHECK((*f.emulator->get_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}))["properties"]["provisioningState"] == "Succeeded");
   CHECK_FALSE(f.emulator->next_due_ms());
 }
 
 TEST_CASE("deleting a gallery twice: the second finds nothing", "[emulator]") {
   Fixture f;
   REQUIRE(f.emulator->put_resource_group(kSub, "rg", json{{"location", "westus"}}).ok());
-  REQUIRE(f.emulator->put_gallery(GalleryRef{kSub, "rg", "g"}, json{{"location", "westus"}}).ok());
-  CHECK(f.emulator->delete_gallery(GalleryRef{kSub, "rg", "g"})->existed);
-  CHECK_FALSE(f.emulator->delete_gallery(GalleryRef{kSub, "rg", "g"})->existed);
+  REQUIRE(f.emulator->put_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}, json{{"location", "westus"}}).ok());
+  CHECK(f.emulator->delete_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}})->existed);
+  CHECK_FALSE(f.emulator->delete_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}})->existed);
 }
 
 TEST_CASE("a refused write changes nothing", "[emulator]") {
   Fixture f;
   REQUIRE(f.emulator->put_resource_group(kSub, "rg", json{{"location", "westus"}}).ok());
-  auto bad = f.emulator->put_gallery(GalleryRef{kSub, "rg", "g"}, json{{"location", "westus"}, {"tags", json{{"k", 1}}}});
+  auto bad = f.emulator->put_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}, json{{"location", "westus"}, {"tags", json{{"k", 1}}}});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "InvalidRequestContent");
-  CHECK(f.emulator->get_gallery(GalleryRef{kSub, "rg", "g"}).error().status == 404);
+  CHECK(f.emulator->get_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}).error().status == 404);
   auto unknown_sub = f.emulator->list_resource_groups("99999999-9999-9999-9999-999999999999", "");
   CHECK(unknown_sub.error().code == "SubscriptionNotFound");
 }

@@ -1,0 +1,116 @@
+// Resources below resource groups (galleries, image definitions, ...): one set of handlers
+// for every ResourceType, with routes derived from the type's lineage. Also the status of
+// Compute's long-running operations.
+
+#include "api/arm_conventions.h"
+#include "api/routes.h"
+#include "emulator/emulator.h"
+
+namespace acg::api {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<const ResourceType*> lineage(const ResourceType& type) {
+  std::vector<const ResourceType*> chain;
+  for (const ResourceType* t = &type; t; t = t->parent()) chain.insert(chain.begin(), t);
+  return chain;
+}
+
+// "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{n0}/images/{n1}"
+std::string item_template(const ResourceType& type) {
+  auto chain = lineage(type);
+  std::string full = type.type();
+  std::string path = "/subscriptions/{sub}/resourcegroups/{rg}/providers/" + full.substr(0, full.find('/'));
+  for (size_t i = 0; i < chain.size(); ++i) path += "/" + chain[i]->segment() + "/{n" + std::to_string(i) + "}";
+  return path;
+}
+
+std::string collection_template(const ResourceType& type) {
+  std::string item = item_template(type);
+  return item.substr(0, item.rfind('/'));
+}
+
+ResourceRef ref_of(const RequestContext& ctx, size_t count) {
+  ResourceRef ref{ctx.param("sub"), ctx.param("rg"), {}};
+  for (size_t i = 0; i < count; ++i) ref.names.push_back(ctx.param("n" + std::to_string(i)));
+  return ref;
+}
+
+HttpResponse write(RequestContext& ctx, Services& s, const ResourceType& type, bool patch) {
+  auto body = parse_json_body(ctx.request, false);
+  if (!body) return error_response(body.error());
+  ResourceRef ref = ref_of(ctx, lineage(type).size());
+  auto outcome = patch ? s.emulator.patch_resource(type, ref, *body) : s.emulator.put_resource(type, ref, *body);
+  if (!outcome) return error_response(outcome.error());
+  if (patch) outcome->created = false;  // PATCH answers 200 only (the Python SDK refuses others)
+  return write_response(ctx, *outcome);
+}
+
+void add_resource_routes(Router& router, Services& s, const ResourceType& type) {
+  const size_t depth = lineage(type).size();
+  const std::string item = item_template(type);
+  const ResourceType* t = &type;
+  router.add("GET", collection_template(type), ApiFamily::gallery, true, [&s, t, depth](RequestContext& ctx) {
+    auto page = s.emulator.list_resources(*t, ref_of(ctx, depth - 1), ctx.query("$skiptoken"));
+    if (!page) return error_response(page.error());
+    return list_response(ctx, *page);
+  });
+  router.add("PUT", item, ApiFamily::gallery, true, [&s, t](RequestContext& ctx) { return write(ctx, s, *t, false); });
+  router.add("PATCH", item, ApiFamily::gallery, true, [&s, t](RequestContext& ctx) { return write(ctx, s, *t, true); });
+  router.add("GET", item, ApiFamily::gallery, true, [&s, t, depth](RequestContext& ctx) {
+    auto resource = s.emulator.get_resource(*t, ref_of(ctx, depth));
+    if (!resource) return error_response(resource.error());
+    return json_response(200, *resource);
+  });
+  router.add("DELETE", item, ApiFamily::gallery, true, [&s, t, depth](RequestContext& ctx) {
+    auto outcome = s.emulator.delete_resource(*t, ref_of(ctx, depth));
+    if (!outcome) return error_response(outcome.error());
+    return delete_response(ctx, *outcome);
+  });
+}
+
+json operation_json(const OperationStatus& op) {
+  json body = {{"name", op.id}, {"status", op.status}, {"startTime", op.start_time}};
+  if (!op.end_time.empty()) body["endTime"] = op.end_time;
+  if (op.error) body["error"] = error_to_json(*op.error);
+  return body;
+}
+
+// Azure-AsyncOperation: always 200 with the status body. Location (monitor=true): 202 while
+// running, then 200 (Compute's DELETE and POST monitors).
+HttpResponse operation_status(RequestContext& ctx, Services& s) {
+  auto op = s.emulator.get_operation(ctx.param("sub"), ctx.param("operation"));
+  if (!op) return error_response(op.error());
+  if (ctx.query("monitor") != "true") {
+    HttpResponse r = json_response(200, operation_json(*op));
+    if (op->status == "InProgress") r.set_header("Retry-After", "1");
+    return r;
+  }
+  if (op->status == "InProgress") {
+    HttpResponse r = empty_response(202);
+    r.set_header("Location", ctx.base_url + ctx.target.path + "?monitor=true&api-version=" + ctx.api_version);
+    r.set_header("Retry-After", "1");
+    return r;
+  }
+  if (op->error) return error_response(*op->error);
+  return empty_response(200);
+}
+
+}  // namespace
+
+void add_gallery_routes(Router& router, Services& s) {
+  router.add("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/galleries", ApiFamily::gallery, true,
+             [&s](RequestContext& ctx) {
+               auto page = s.emulator.list_resources_in_subscription(gallery_type(), ctx.param("sub"),
+                                                                     ctx.query("$skiptoken"));
+               if (!page) return error_response(page.error());
+               return list_response(ctx, *page);
+             });
+  for (const ResourceType* type : {&gallery_type(), &gallery_image_type()}) add_resource_routes(router, s, *type);
+  router.add("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/capsOperations/{operation}",
+             ApiFamily::any, true, [&s](RequestContext& ctx) { return operation_status(ctx, s); });
+}
+
+}  // namespace acg::api

@@ -1,0 +1,121 @@
+// Galleries (Microsoft.Compute/galleries): name rules, one name per subscription, the
+// generated unique name, sharing set at creation and changed only through the share action.
+
+#include "emulator/name_rules.h"
+#include "emulator/request_body.h"
+#include "emulator/resource_type.h"
+#include "emulator/text.h"
+
+namespace acg {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kPermissions[] = {"Private", "Groups", "Community"};
+
+// The canonical spelling of a sharing permission, or empty if it is not one.
+std::string canonical_permission(const std::string& value) {
+  for (const char* p : kPermissions)
+    if (iequals(p, value)) return p;
+  return {};
+}
+
+Status check_sharing_profile(const json& properties) {
+  if (auto st = optional_object(properties, "sharingProfile", "properties"); !st) return st;
+  auto it = properties.find("sharingProfile");
+  if (it == properties.end() || it->is_null()) return ok_status();
+  if (auto st = optional_string(*it, "permissions", "properties.sharingProfile"); !st) return st;
+  if (auto p = it->find("permissions");
+      p != it->end() && p->is_string() && canonical_permission(p->get<std::string>()).empty())
+    return bad_request("InvalidParameter",
+                       "The value '" + p->get<std::string>() +
+                           "' of parameter 'sharingProfile.permissions' is not valid. Allowed values are 'Private', "
+                           "'Groups' and 'Community'.",
+                       "sharingProfile.permissions");
+  return optional_object(*it, "communityGalleryInfo", "properties.sharingProfile");
+}
+
+// The sharing permission a write asks for, canonically spelled; empty when not given.
+std::string requested_permission(const json& properties) {
+  auto sharing = properties.find("sharingProfile");
+  if (sharing == properties.end() || !sharing->is_object()) return {};
+  auto p = sharing->find("permissions");
+  return p != sharing->end() && p->is_string() ? canonical_permission(p->get<std::string>()) : std::string();
+}
+
+// Sharing changes only through POST .../share; a write may restate the current value.
+Status check_sharing_unchanged(const json& stored, const json& properties, const std::string& name) {
+  std::string wanted = requested_permission(properties);
+  std::string current = stored.value("/properties/sharingProfile/permissions"_json_pointer, "Private");
+  if (wanted.empty() || iequals(wanted, current)) return ok_status();
+  return conflict("OperationNotAllowed",
+                  "Changing property 'sharingProfile.permissions' of gallery '" + name + "' from '" + current +
+                      "' to '" + wanted +
+                      "' is not allowed. Use the gallery's share action (operationType Add, Remove, Reset or "
+                      "EnableCommunity) to change how it is shared.");
+}
+
+Status check_name_unique_in_subscription(const WriteRequest& request, Lookup& lookup) {
+  auto galleries = lookup.in_scope("/subscriptions/" + request.subscription, "Microsoft.Compute/galleries");
+  if (!galleries) return std::move(galleries).error();
+  for (const json& g : *galleries)
+    if (iequals(g.value("name", ""), request.name))
+      return conflict("Conflict", "The gallery name " + request.name + " is not unique within the subscription " +
+                                      request.subscription + ". Please pick another gallery name");
+  return ok_status();
+}
+
+class GalleryType final : public ResourceType {
+ public:
+  std::string type() const override { return "Microsoft.Compute/galleries"; }
+
+  Status check_name(std::string_view name) const override { return check_gallery_name(name); }
+
+  Status check_body(const json& body, bool) const override {
+    const json properties = body.value("properties", json::object());
+    if (!properties.is_object()) return ok_status();
+    if (auto st = optional_string(properties, "description", "properties"); !st) return st;
+    if (auto st = optional_object(properties, "identifier", "properties"); !st) return st;
+    if (auto st = check_sharing_profile(properties); !st) return st;
+    if (auto st = optional_object(properties, "softDeletePolicy", "properties"); !st) return st;
+    if (auto sd = properties.find("softDeletePolicy"); sd != properties.end() && sd->is_object())
+      return optional_bool(*sd, "isSoftDeleteEnabled", "properties.softDeletePolicy");
+    return ok_status();
+  }
+
+  Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
+    const json in = request.body.contains("properties") && request.body["properties"].is_object()
+                        ? request.body["properties"]
+                        : json::object();
+    json out;
+    if (request.stored) {
+      if (auto st = check_sharing_unchanged(*request.stored, in, request.name); !st) return std::move(st).error();
+      out = request.stored->value("properties", json::object());
+      if (!request.patch) out.erase("description");
+    } else {
+      if (auto st = check_name_unique_in_subscription(request, lookup); !st) return std::move(st).error();
+      out["identifier"] = {{"uniqueName", request.subscription + "-" + to_upper(request.name)}};
+      if (std::string permission = requested_permission(in); !permission.empty()) {
+        out["sharingProfile"] = in["sharingProfile"];
+        out["sharingProfile"]["permissions"] = permission;
+      }
+    }
+    if (in.contains("description")) {
+      if (in["description"].is_null()) out.erase("description");
+      else out["description"] = in["description"];
+    }
+    if (in.contains("softDeletePolicy") && in["softDeletePolicy"].is_object())
+      out["softDeletePolicy"] = {{"isSoftDeleteEnabled", in["softDeletePolicy"].value("isSoftDeleteEnabled", false)}};
+    return out;
+  }
+};
+
+}  // namespace
+
+const ResourceType& gallery_type() {
+  static const GalleryType type;
+  return type;
+}
+
+}  // namespace acg

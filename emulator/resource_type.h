@@ -1,0 +1,70 @@
+#pragma once
+// How one ARM resource type plugs into the core's generic create, read, update, delete and
+// list (emulator/resources.cpp). The core owns what every type shares: names in paths,
+// parents, location, tags, provisioningState, long-running operations, transactions, paging,
+// "no delete while children exist". A ResourceType owns only its own rules: its name rule,
+// the shape of its body and how a write turns into stored properties.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emulator/arm_error.h"
+
+namespace acg {
+
+// Read access to other resources, inside the transaction of the write being made.
+class Lookup {
+ public:
+  virtual ~Lookup() = default;
+  virtual Result<std::optional<nlohmann::json>> load(const std::string& id) = 0;
+  // Every resource of `type` directly under parent_id.
+  virtual Result<std::vector<nlohmann::json>> children(const std::string& parent_id, const std::string& type) = 0;
+  // Every resource of `type` anywhere below scope_id.
+  virtual Result<std::vector<nlohmann::json>> in_scope(const std::string& scope_id, const std::string& type) = 0;
+  virtual std::int64_t now_ms() const = 0;
+};
+
+struct WriteRequest {
+  const nlohmann::json& body;      // the request body, shape-checked by check_body
+  const nlohmann::json* stored;    // the stored resource when updating, else null
+  const nlohmann::json& parent;    // the containing resource (resource group, gallery, ...)
+  const std::string& id;           // the id being written (canonical casing)
+  const std::string& name;
+  const std::string& subscription;
+  bool patch = false;
+};
+
+class ResourceType {
+ public:
+  virtual ~ResourceType() = default;
+
+  // "Microsoft.Compute/galleries/images": namespace and segments, in canonical casing.
+  virtual std::string type() const = 0;
+  // The type this one lives in; nullptr for resources directly in a resource group.
+  virtual const ResourceType* parent() const { return nullptr; }
+  // Resources of this type need a location (and may not move once created).
+  virtual bool needs_location() const { return true; }
+  // The location must be a region that offers galleries (vs. any region of the catalog).
+  virtual bool needs_gallery_region() const { return true; }
+
+  virtual Status check_name(std::string_view name) const = 0;
+  // Shape checks on a PUT (patch=false) or PATCH body, before anything is read.
+  virtual Status check_body(const nlohmann::json& body, bool patch) const = 0;
+  // The "properties" object to store for this write (provisioningState is set by the core).
+  virtual Result<nlohmann::json> properties(const WriteRequest& request, Lookup& lookup) const = 0;
+  // Extra refusals before a delete (children are checked by the core).
+  virtual Status check_delete(const nlohmann::json& /*stored*/, Lookup& /*lookup*/) const { return ok_status(); }
+
+  // The last segment of the type: "images".
+  std::string segment() const;
+};
+
+// The types the core serves.
+const ResourceType& gallery_type();
+const ResourceType& gallery_image_type();
+
+}  // namespace acg

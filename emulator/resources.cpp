@@ -1,0 +1,254 @@
+// The generic create, read, update, delete and list of resources below resource groups.
+// What every type shares lives here; each type's own rules come from its ResourceType.
+
+#include "emulator/emulator.h"
+#include "emulator/request_body.h"
+#include "emulator/text.h"
+
+namespace acg {
+
+using nlohmann::json;
+
+namespace {
+
+// The chain of types from the outermost (e.g. galleries) to `type`.
+std::vector<const ResourceType*> lineage(const ResourceType& type) {
+  std::vector<const ResourceType*> chain;
+  for (const ResourceType* t = &type; t; t = t->parent()) chain.insert(chain.begin(), t);
+  return chain;
+}
+
+std::string provider_namespace(const ResourceType& type) {
+  std::string full = type.type();
+  return full.substr(0, full.find('/'));
+}
+
+// The id of a child named `name` of type `type` inside `parent` (a group or a resource).
+std::string child_id(const json& parent, const ResourceType& type, const std::string& name) {
+  const std::string parent_id = parent["id"];
+  if (!type.parent()) return parent_id + "/providers/" + type.type() + "/" + name;
+  return parent_id + "/" + type.segment() + "/" + name;
+}
+
+// "Microsoft.Compute/galleries/g/images/i" for messages, from the names as sent.
+std::string qualified_name(const ResourceType& type, const std::vector<std::string>& names) {
+  auto chain = lineage(type);
+  std::string out = provider_namespace(type);
+  for (size_t i = 0; i < chain.size() && i < names.size(); ++i) out += "/" + chain[i]->segment() + "/" + names[i];
+  return out;
+}
+
+ArmError resource_not_found(const ResourceType& type, const ResourceRef& ref) {
+  return not_found("ResourceNotFound", "The Resource '" + qualified_name(type, ref.names) + "' under resource group '" +
+                                           ref.resource_group +
+                                           "' was not found. For more details please go to "
+                                           "https://aka.ms/ARMResourceNotFoundFix");
+}
+
+bool is_deleting(const json& resource) {
+  return resource.value("/properties/provisioningState"_json_pointer, "") == "Deleting";
+}
+
+std::vector<json> parse_rows(const std::vector<storage::ResourceRow>& rows) {
+  std::vector<json> out;
+  for (const auto& row : rows) {
+    json body = json::parse(row.body, nullptr, false);
+    if (!body.is_discarded()) out.push_back(std::move(body));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ResourceType::segment() const {
+  std::string full = type();
+  return full.substr(full.rfind('/') + 1);
+}
+
+// Read access for ResourceType rules, inside the current transaction (the lock is held).
+class Emulator::TransactionLookup final : public Lookup {
+ public:
+  explicit TransactionLookup(Emulator& e) : e_(e) {}
+  Result<std::optional<json>> load(const std::string& id) override { return e_.load(id); }
+  Result<std::vector<json>> children(const std::string& parent_id, const std::string& type) override {
+    auto rows = e_.store_->list_children(parent_id, type, 0, 1 << 30);
+    if (!rows.ok()) return internal_error(rows.error().message);
+    return parse_rows(rows.value().rows);
+  }
+  Result<std::vector<json>> in_scope(const std::string& scope_id, const std::string& type) override {
+    auto rows = e_.store_->list_in_scope(scope_id, type, 0, 1 << 30);
+    if (!rows.ok()) return internal_error(rows.error().message);
+    return parse_rows(rows.value().rows);
+  }
+  std::int64_t now_ms() const override { return e_.clock_.now_ms(); }
+
+ private:
+  Emulator& e_;
+};
+
+Result<json> Emulator::resolve_parent(const ResourceType& type, const ResourceRef& ref, bool tolerate_deleting) {
+  auto group = require_resource_group(ref.subscription, ref.resource_group);
+  json parent;
+  if (group) {
+    parent = std::move(*group);
+  } else if (tolerate_deleting && group.error().code == "ResourceGroupBeingDeleted") {
+    auto stored = load("/subscriptions/" + ref.subscription + "/resourceGroups/" + ref.resource_group);
+    if (!stored || !*stored) return std::move(group).error();
+    parent = std::move(**stored);
+  } else {
+    return std::move(group).error();
+  }
+  auto chain = lineage(type);
+  for (size_t i = 0; i + 1 < chain.size(); ++i) {
+    auto stored = load(child_id(parent, *chain[i], ref.names.at(i)));
+    if (!stored) return std::move(stored).error();
+    if (!*stored)
+      return not_found("ParentResourceNotFound",
+                       "Can not perform requested operation on nested resource. Parent resource '" + ref.names[i] +
+                           "' not found.");
+    parent = std::move(**stored);
+  }
+  return parent;
+}
+
+Result<WriteOutcome> Emulator::put_resource(const ResourceType& type, const ResourceRef& ref, const json& body) {
+  return write_resource(type, ref, body, false);
+}
+
+Result<WriteOutcome> Emulator::patch_resource(const ResourceType& type, const ResourceRef& ref, const json& body) {
+  return write_resource(type, ref, body, true);
+}
+
+Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const ResourceRef& ref, const json& body,
+                                              bool patch) {
+  const std::string& name = ref.names.back();
+  if (auto st = type.check_name(name); !st) return std::move(st).error();
+  if (auto st = require_object(body, ""); !st) return std::move(st).error();
+  if (auto st = check_tags(body); !st) return std::move(st).error();
+  if (auto st = optional_object(body, "properties", ""); !st) return std::move(st).error();
+  if (auto st = type.check_body(body, patch); !st) return std::move(st).error();
+  const Region* region = nullptr;
+  if (type.needs_location() && !patch) {
+    auto found = require_location(body, regions_, type.type(), type.needs_gallery_region());
+    if (!found) return std::move(found).error();
+    region = *found;
+  }
+
+  return write<WriteOutcome>([&]() -> Result<WriteOutcome> {
+    auto parent = resolve_parent(type, ref, false);
+    if (!parent) return std::move(parent).error();
+    const std::string sub = identities_.find_subscription(ref.subscription)->id;
+    auto stored = load(child_id(*parent, type, name));
+    if (!stored) return std::move(stored).error();
+    if (patch && !*stored) return resource_not_found(type, ref);
+
+    json resource;
+    if (*stored) {
+      resource = std::move(**stored);
+      if (is_deleting(resource))
+        return conflict("OperationNotAllowed",
+                        "Operation 'Update' is not allowed on '" + resource["name"].get<std::string>() +
+                            "' since it is marked for deletion. You can only retry the Delete operation (or wait "
+                            "for an ongoing one to complete).");
+      if (region && !iequals(resource.value("location", ""), region->name))
+        return conflict("InvalidResourceLocation",
+                        "The resource '" + name + "' already exists in location '" + resource.value("location", "") +
+                            "' in resource group '" + ref.resource_group +
+                            "'. A resource with the same name cannot be created in location '" + region->name +
+                            "'. Please select a new resource name.");
+    } else {
+      resource = {{"id", child_id(*parent, type, name)}, {"name", name}, {"type", type.type()}};
+      if (region) resource["location"] = region->name;
+    }
+
+    TransactionLookup lookup(*this);
+    const std::string id = resource["id"];
+    const std::string stored_name = resource["name"];
+    json* previous = *stored ? &resource : nullptr;
+    auto properties = type.properties(WriteRequest{body, previous, *parent, id, stored_name, sub, patch}, lookup);
+    if (!properties) return std::move(properties).error();
+
+    if (!patch) resource.erase("tags");
+    if (body.contains("tags") && !body["tags"].is_null()) resource["tags"] = body["tags"];
+    resource["properties"] = std::move(*properties);
+    auto operation = begin_operation("provision", id, sub, resource.value("location", ""));
+    if (!operation) return std::move(operation).error();
+    resource["properties"]["provisioningState"] = !*operation ? "Succeeded" : (*stored ? "Updating" : "Creating");
+    if (auto st = save(id, type.type(), (*parent)["id"], stored_name, resource); !st) return std::move(st).error();
+    return WriteOutcome{resource, !*stored, *operation};
+  });
+}
+
+Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef& ref) {
+  return read<json>([&]() -> Result<json> {
+    auto parent = resolve_parent(type, ref, true);
+    if (!parent) {
+      if (parent.error().code == "ParentResourceNotFound") return resource_not_found(type, ref);
+      return std::move(parent).error();
+    }
+    auto stored = load(child_id(*parent, type, ref.names.back()));
+    if (!stored) return std::move(stored).error();
+    if (!*stored) return resource_not_found(type, ref);
+    return std::move(**stored);
+  });
+}
+
+Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const ResourceRef& ref) {
+  return write<DeleteOutcome>([&]() -> Result<DeleteOutcome> {
+    auto parent = resolve_parent(type, ref, false);
+    if (!parent) {
+      if (parent.error().code == "ParentResourceNotFound") return DeleteOutcome{false, std::nullopt};
+      return std::move(parent).error();
+    }
+    auto stored = load(child_id(*parent, type, ref.names.back()));
+    if (!stored) return std::move(stored).error();
+    if (!*stored) return DeleteOutcome{false, std::nullopt};
+    json& resource = **stored;
+    const std::string id = resource["id"];
+    auto children = store_->count_children(id);
+    if (!children.ok()) return internal_error(children.error().message);
+    if (children.value() > 0)
+      return conflict("CannotDeleteResource", "Can not delete resource before nested resources are deleted.");
+    TransactionLookup lookup(*this);
+    if (auto st = type.check_delete(resource, lookup); !st) return std::move(st).error();
+    if (is_deleting(resource)) return DeleteOutcome{true, std::nullopt};
+
+    const std::string sub = identities_.find_subscription(ref.subscription)->id;
+    auto operation = begin_operation("delete", id, sub, resource.value("location", ""));
+    if (!operation) return std::move(operation).error();
+    if (!*operation) {
+      if (auto st = erase_tree(id); !st) return std::move(st).error();
+      return DeleteOutcome{true, std::nullopt};
+    }
+    resource["properties"]["provisioningState"] = "Deleting";
+    if (auto st = save(id, type.type(), (*parent)["id"], resource["name"], resource); !st) return std::move(st).error();
+    return DeleteOutcome{true, *operation};
+  });
+}
+
+Result<ListPage> Emulator::list_resources(const ResourceType& type, const ResourceRef& parent_ref,
+                                          const std::string& continuation) {
+  return read<ListPage>([&]() -> Result<ListPage> {
+    // resolve_parent wants the names down to the listed type; the last is never read.
+    ResourceRef ref = parent_ref;
+    ref.names.push_back("");
+    auto parent = resolve_parent(type, ref, true);
+    if (!parent) return std::move(parent).error();
+    auto after = parse_continuation(continuation);
+    if (!after) return std::move(after).error();
+    return page(store_->list_children((*parent)["id"], type.type(), *after, settings_.page_size));
+  });
+}
+
+Result<ListPage> Emulator::list_resources_in_subscription(const ResourceType& type, const std::string& sub,
+                                                          const std::string& continuation) {
+  return read<ListPage>([&]() -> Result<ListPage> {
+    if (auto st = require_subscription(sub); !st) return std::move(st).error();
+    auto after = parse_continuation(continuation);
+    if (!after) return std::move(after).error();
+    return page(store_->list_in_scope("/subscriptions/" + identities_.find_subscription(sub)->id, type.type(), *after,
+                                      settings_.page_size));
+  });
+}
+
+}  // namespace acg

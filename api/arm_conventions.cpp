@@ -24,11 +24,27 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
       "2014-04-01", "2015-01-01", "2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01",
       "2020-01-01", "2021-01-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01",
       "2024-03-01", "2024-11-01", "2025-03-01", "2025-04-01"};
+  // Microsoft.Compute CRP (images, virtualMachines): az 2.45 2022-08-01/2022-11-01, Python SDK 29
+  // 2022-08-01, JS SDK 24 2026-03-01.
+  static const std::vector<std::string> compute = {
+      "2021-03-01", "2021-04-01", "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01",
+      "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01",
+      "2026-03-01"};
+  // Microsoft.Compute DiskRP (disks, snapshots): az 2.45 2022-03-02 / 2022-07-02.
+  static const std::vector<std::string> disks = {"2021-04-01", "2021-08-01", "2021-12-01", "2022-03-02",
+                                                 "2022-07-02", "2023-01-02", "2023-04-02", "2023-10-02",
+                                                 "2024-03-02", "2025-01-02"};
+  static const std::vector<std::string> storage = {"2021-04-01", "2021-06-01", "2021-08-01", "2021-09-01",
+                                                   "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01",
+                                                   "2023-05-01", "2024-01-01", "2025-01-01"};
   static const std::vector<std::string> none;
   switch (family) {
     case ApiFamily::gallery: return gallery;
     case ApiFamily::resources: return resources;
     case ApiFamily::subscriptions: return subscriptions;
+    case ApiFamily::compute: return compute;
+    case ApiFamily::disks: return disks;
+    case ApiFamily::storage: return storage;
     default: return none;
   }
 }
@@ -52,7 +68,8 @@ Status check_api_version(ApiFamily family, const RequestContext& ctx, const std:
   if (family == ApiFamily::any) return ok_status();
   const auto& versions = supported_api_versions(family);
   if (std::find(versions.begin(), versions.end(), *version) != versions.end()) return ok_status();
-  if (family == ApiFamily::gallery)
+  if (family == ApiFamily::gallery || family == ApiFamily::compute || family == ApiFamily::disks ||
+      family == ApiFamily::storage)
     return bad_request("NoRegisteredProviderFound",
                        "No registered resource provider found for location 'global' and API version '" +
                            *version + "' for type '" + resource_type +

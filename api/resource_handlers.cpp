@@ -32,39 +32,59 @@ std::string collection_template(const ResourceType& type) {
   return item.substr(0, item.rfind('/'));
 }
 
+// How the API serves one resource type: its api-versions and the status a create answers.
+struct Served {
+  const ResourceType* type;
+  ApiFamily family;
+  int created_status;  // 201 for most; DiskRP answers 200 (az 2.45 rejects 201 on snapshots)
+};
+
+// Every resource type below resource groups, outermost first.
+std::vector<Served> served_types() {
+  return {
+      {&gallery_type(), ApiFamily::gallery, 201},
+      {&gallery_image_type(), ApiFamily::gallery, 201},
+  };
+}
+
 ResourceRef ref_of(const RequestContext& ctx, size_t count) {
   ResourceRef ref{ctx.param("sub"), ctx.param("rg"), {}};
   for (size_t i = 0; i < count; ++i) ref.names.push_back(ctx.param("n" + std::to_string(i)));
   return ref;
 }
 
-HttpResponse write(RequestContext& ctx, Services& s, const ResourceType& type, bool patch) {
+HttpResponse write(RequestContext& ctx, Services& s, const Served& served, bool patch) {
+  const ResourceType& type = *served.type;
   auto body = parse_json_body(ctx.request, false);
   if (!body) return error_response(body.error());
   ResourceRef ref = ref_of(ctx, lineage(type).size());
   auto outcome = patch ? s.emulator.patch_resource(type, ref, *body) : s.emulator.put_resource(type, ref, *body);
   if (!outcome) return error_response(outcome.error());
   if (patch) outcome->created = false;  // PATCH answers 200 only (the Python SDK refuses others)
-  return write_response(ctx, *outcome);
+  HttpResponse response = write_response(ctx, *outcome);
+  if (response.status == 201) response.status = served.created_status;
+  return response;
 }
 
-void add_resource_routes(Router& router, Services& s, const ResourceType& type) {
+void add_resource_routes(Router& router, Services& s, const Served& served) {
+  const ResourceType& type = *served.type;
   const size_t depth = lineage(type).size();
   const std::string item = item_template(type);
   const ResourceType* t = &type;
-  router.add("GET", collection_template(type), ApiFamily::gallery, true, [&s, t, depth](RequestContext& ctx) {
+  const ApiFamily family = served.family;
+  router.add("GET", collection_template(type), family, true, [&s, t, depth](RequestContext& ctx) {
     auto page = s.emulator.list_resources(*t, ref_of(ctx, depth - 1), ctx.query("$skiptoken"));
     if (!page) return error_response(page.error());
     return list_response(ctx, *page);
   });
-  router.add("PUT", item, ApiFamily::gallery, true, [&s, t](RequestContext& ctx) { return write(ctx, s, *t, false); });
-  router.add("PATCH", item, ApiFamily::gallery, true, [&s, t](RequestContext& ctx) { return write(ctx, s, *t, true); });
-  router.add("GET", item, ApiFamily::gallery, true, [&s, t, depth](RequestContext& ctx) {
+  router.add("PUT", item, family, true, [&s, served](RequestContext& ctx) { return write(ctx, s, served, false); });
+  router.add("PATCH", item, family, true, [&s, served](RequestContext& ctx) { return write(ctx, s, served, true); });
+  router.add("GET", item, family, true, [&s, t, depth](RequestContext& ctx) {
     auto resource = s.emulator.get_resource(*t, ref_of(ctx, depth));
     if (!resource) return error_response(resource.error());
     return json_response(200, *resource);
   });
-  router.add("DELETE", item, ApiFamily::gallery, true, [&s, t, depth](RequestContext& ctx) {
+  router.add("DELETE", item, family, true, [&s, t, depth](RequestContext& ctx) {
     auto outcome = s.emulator.delete_resource(*t, ref_of(ctx, depth));
     if (!outcome) return error_response(outcome.error());
     return delete_response(ctx, *outcome);
@@ -108,7 +128,7 @@ void add_gallery_routes(Router& router, Services& s) {
                if (!page) return error_response(page.error());
                return list_response(ctx, *page);
              });
-  for (const ResourceType* type : {&gallery_type(), &gallery_image_type()}) add_resource_routes(router, s, *type);
+  for (const Served& served : served_types()) add_resource_routes(router, s, served);
   router.add("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/capsOperations/{operation}",
              ApiFamily::any, true, [&s](RequestContext& ctx) { return operation_status(ctx, s); });
 }

@@ -20,6 +20,9 @@ enum class ApiFamily {
   subscriptions,  // Microsoft.Resources subscriptions, tenants, providers
   resources,      // Microsoft.Resources resource groups
   gallery,        // Microsoft.Compute GalleryRP
+  compute,        // Microsoft.Compute CRP: images, virtualMachines
+  disks,          // Microsoft.Compute DiskRP: disks, snapshots
+  storage,        // Microsoft.Storage: storageAccounts
 };
 
 struct RequestContext {

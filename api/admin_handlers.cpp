@@ -30,8 +30,6 @@ void add_not_implemented_routes(Router& router) {
   // clients create) that later work will serve. Answering 501 beats a silent 404 or success.
   static const char* const kPaths[] = {
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/share",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}/versions",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}/versions/{v}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/applications",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/applications/{a}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/applications/{a}/versions",
@@ -43,10 +41,6 @@ void add_not_implemented_routes(Router& router) {
       "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries",
       "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries/{g}",
       "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/communityGalleries/{g}",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/images/{n}",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/snapshots/{n}",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/disks/{n}",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/virtualMachines/{n}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{n}",
   };
   for (const char* path : kPaths)
@@ -67,6 +61,7 @@ Router build_router(Services& services) {
   add_subscription_routes(router, services);
   add_resource_group_routes(router, services);
   add_gallery_routes(router, services);
+  add_source_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

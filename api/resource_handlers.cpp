@@ -5,6 +5,7 @@
 #include "api/arm_conventions.h"
 #include "api/routes.h"
 #include "emulator/emulator.h"
+#include "emulator/source_types.h"
 
 namespace acg::api {
 
@@ -44,6 +45,12 @@ std::vector<Served> served_types() {
   return {
       {&gallery_type(), ApiFamily::gallery, 201},
       {&gallery_image_type(), ApiFamily::gallery, 201},
+      {&gallery_image_version_type(), ApiFamily::gallery, 201},
+      {&managed_image_type(), ApiFamily::compute, 201},
+      {&snapshot_type(), ApiFamily::disks, 200},
+      {&disk_type(), ApiFamily::disks, 200},
+      {&virtual_machine_type(), ApiFamily::compute, 201},
+      {&storage_account_type(), ApiFamily::storage, 200},
   };
 }
 
@@ -58,7 +65,8 @@ HttpResponse write(RequestContext& ctx, Services& s, const Served& served, bool 
   auto body = parse_json_body(ctx.request, false);
   if (!body) return error_response(body.error());
   ResourceRef ref = ref_of(ctx, lineage(type).size());
-  auto outcome = patch ? s.emulator.patch_resource(type, ref, *body) : s.emulator.put_resource(type, ref, *body);
+  // Stores sku/kind too for the types that have them (emulator/source_types.h).
+  auto outcome = write_resource_with_members(s.emulator, type, ref, *body, patch);
   if (!outcome) return error_response(outcome.error());
   if (patch) outcome->created = false;  // PATCH answers 200 only (the Python SDK refuses others)
   HttpResponse response = write_response(ctx, *outcome);

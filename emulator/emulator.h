@@ -37,16 +37,11 @@
 #include "emulator/identity.h"
 #include "emulator/region_catalog.h"
 #include "emulator/resource_type.h"
+#include "emulator/settings.h"
 #include "storage/store.h"
 
 namespace acg {
 
-struct EmulatorSettings {
-  // Simulated duration of gallery and resource-group writes; 0 finishes them synchronously.
-  std::int64_t operation_delay_ms = 0;
-  // Items per page of a list; the rest follows through nextLink.
-  int page_size = 100;
-};
 
 // A long-running operation a response must point the client at.
 struct OperationRef {
@@ -117,6 +112,18 @@ class Emulator {
   Result<ListPage> list_resources(const ResourceType& type, const ResourceRef& parent, const std::string& continuation);
   Result<ListPage> list_resources_in_subscription(const ResourceType& type, const std::string& sub,
                                                   const std::string& continuation);
+  // Changes one stored resource in its own transaction (resource_actions.cpp): for actions
+  // such as POST .../generalize, and members the generic write does not store (sku, kind).
+  // `change` edits the whole stored body and must keep its id, name, type and location
+  // (checked: 500 otherwise). 404 ResourceNotFound when absent, 409 while it is being deleted.
+  // Returns the resource as stored.
+  Result<nlohmann::json> update_resource(const ResourceType& type, const ResourceRef& ref,
+                                         const std::function<Status(nlohmann::json& resource)>& change);
+
+  // "Latest": the definition's highest version by numeric Major.Minor.Patch, skipping those
+  // excluded from latest (the version's flag, overridden by its target region's flag when a
+  // region is given). definition.names = {gallery, image}. 404 when there is none.
+  Result<nlohmann::json> latest_version(const ResourceRef& definition, const std::string& region);
 
   // --- Operations and time ---
   Result<OperationStatus> get_operation(const std::string& sub, const std::string& id);

@@ -4,7 +4,6 @@
 
 #include <cctype>
 
-#include "emulator/clock.h"
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
 #include "emulator/text.h"
@@ -110,21 +109,6 @@ Status check_features(const json& properties) {
   return ok_status();
 }
 
-// EndOfLifeDate must parse and lie in the future.
-Status check_end_of_life(const json& properties, std::int64_t now_ms) {
-  auto it = properties.find("endOfLifeDate");
-  if (it == properties.end() || it->is_null()) return ok_status();
-  std::int64_t when = 0;
-  if (!it->is_string() || !parse_iso8601(it->get<std::string>(), when))
-    return bad_request("InvalidParameter",
-                       "Could not convert string to DateTimeOffset: " + (it->is_string() ? it->get<std::string>() : it->dump()) +
-                           ". Path 'properties.endOfLifeDate'",
-                       "properties.endOfLifeDate");
-  if (when <= now_ms)
-    return invalid_parameter("EndOfLifeDate must be set to a future date.", "properties.endOfLifeDate");
-  return ok_status();
-}
-
 Status check_shapes(const json& p) {
   for (const char* key : {"description", "eula", "privacyStatementUri", "releaseNoteUri"})
     if (auto st = optional_string(p, key, "properties"); !st) return st;
@@ -215,7 +199,7 @@ class GalleryImageType final : public ResourceType {
   Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
     json in = request.body.value("properties", json::object());
     if (!in.is_object()) in = json::object();
-    if (auto st = check_end_of_life(in, lookup.now_ms()); !st) return std::move(st).error();
+    if (auto st = check_end_of_life_date(in, "properties.endOfLifeDate", lookup.now_ms()); !st) return std::move(st).error();
     for (const EnumProperty* e : {&kOsType, &kOsState, &kHyperV, &kArchitecture})
       if (in.contains(e->name) && !in[e->name].is_null()) in[e->name] = *canonical_enum(*e, in[e->name]);
 

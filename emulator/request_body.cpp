@@ -1,5 +1,6 @@
 #include "emulator/request_body.h"
 
+#include "emulator/clock.h"
 #include "emulator/region_catalog.h"
 
 namespace acg {
@@ -67,6 +68,19 @@ Status check_tags(const json& body) {
       return bad_request("InvalidTagValueLength",
                          "The value of tag '" + name + "' exceeds the maximum length of 256.");
   }
+  return ok_status();
+}
+
+Status check_end_of_life_date(const json& object, const std::string& path, std::int64_t now_ms) {
+  auto it = object.find("endOfLifeDate");
+  if (it == object.end() || it->is_null()) return ok_status();
+  std::int64_t when = 0;
+  if (!it->is_string() || !parse_iso8601(it->get<std::string>(), when))
+    return bad_request("InvalidParameter",
+                       "Could not convert string to DateTimeOffset: " +
+                           (it->is_string() ? it->get<std::string>() : it->dump()) + ". Path '" + path + "'",
+                       path);
+  if (when <= now_ms) return bad_request("InvalidParameter", "EndOfLifeDate must be set to a future date.", path);
   return ok_status();
 }
 

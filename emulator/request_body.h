@@ -2,6 +2,7 @@
 // Checks on ARM request bodies shared by every resource type: JSON shape, the fields ARM
 // itself owns (location, tags) and the InvalidRequestContent errors ARM gives for them.
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ Status optional_object(const nlohmann::json& parent, const char* key, std::strin
 // ARM tag rules: an object of at most 50 string values; names 1-512, values 0-256 characters;
 // names may not contain < > % & \ ? /.
 Status check_tags(const nlohmann::json& body);
+
+// object.endOfLifeDate, when present, must be an ISO 8601 date in the future of now_ms
+// ("Could not convert string to DateTimeOffset", "EndOfLifeDate must be set to a future date.").
+Status check_end_of_life_date(const nlohmann::json& object, const std::string& path, std::int64_t now_ms);
 
 // "location" is required and must name a region of the catalog that offers resource_type.
 // On success returns the region.

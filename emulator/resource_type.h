@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "emulator/arm_error.h"
+#include "emulator/settings.h"
 
 namespace acg {
+
+class RegionCatalog;
 
 // Read access to other resources, inside the transaction of the write being made.
 class Lookup {
@@ -26,6 +29,8 @@ class Lookup {
   // Every resource of `type` anywhere below scope_id.
   virtual Result<std::vector<nlohmann::json>> in_scope(const std::string& scope_id, const std::string& type) = 0;
   virtual std::int64_t now_ms() const = 0;
+  virtual const EmulatorSettings& settings() const = 0;
+  virtual const RegionCatalog& regions() const = 0;
 };
 
 struct WriteRequest {
@@ -66,5 +71,6 @@ class ResourceType {
 // The types the core serves.
 const ResourceType& gallery_type();
 const ResourceType& gallery_image_type();
+const ResourceType& gallery_image_version_type();
 
 }  // namespace acg

@@ -81,6 +81,8 @@ class Emulator::TransactionLookup final : public Lookup {
     return parse_rows(rows.value().rows);
   }
   std::int64_t now_ms() const override { return e_.clock_.now_ms(); }
+  const EmulatorSettings& settings() const override { return e_.settings_; }
+  const RegionCatalog& regions() const override { return e_.regions_; }
 
  private:
   Emulator& e_;

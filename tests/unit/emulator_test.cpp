@@ -13,14 +13,17 @@ struct Fixture {
   ManualClock clock{1795795200000};
   IdGenerator ids{7};
   std::unique_ptr<Emulator> emulator;
+  storage::Store* store = nullptr;  // test seam: rows the API cannot create yet
 
   explicit Fixture(std::int64_t delay_ms = 0) {
-    auto store = storage::open_sqlite_store(":memory:");
-    REQUIRE(store.ok());
+    auto store_result = storage::open_sqlite_store(":memory:");
+    REQUIRE(store_result.ok());
+    auto& store = store_result;
+    this->store = store.value().get();
     auto regions = RegionCatalog::builtin("AzureCloud");
     REQUIRE(regions.ok());
     emulator = std::make_unique<Emulator>(std::move(store.value()), clock, ids, std::move(*regions),
-                                          IdentityDirectory::defaults(), EmulatorSettings{delay_ms, 100});
+                                          IdentityDirectory::defaults(), EmulatorSettings{delay_ms, 100, 3});
   }
 };
 
@@ -66,4 +69,60 @@ TEST_CASE("a refused write changes nothing", "[emulator]") {
   CHECK(f.emulator->get_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}).error().status == 404);
   auto unknown_sub = f.emulator->list_resource_groups("99999999-9999-9999-9999-999999999999", "");
   CHECK(unknown_sub.error().code == "SubscriptionNotFound");
+}
+
+namespace {
+
+const std::string kGroupId = "/subscriptions/" + kSub + "/resourceGroups/rg";
+const std::string kImageId = kGroupId + "/providers/Microsoft.Compute/images/golden";
+
+// A gallery, a Linux generalized definition and a managed image to publish from.
+void publishing_setup(Fixture& f) {
+  REQUIRE(f.emulator->put_resource_group(kSub, "rg", json{{"location", "westus"}}).ok());
+  REQUIRE(f.emulator->put_resource(gallery_type(), ResourceRef{kSub, "rg", {"g"}}, json{{"location", "westus"}}).ok());
+  json definition = {{"location", "westus"},
+                     {"properties",
+                      {{"osType", "Linux"}, {"osState", "Generalized"},
+                       {"identifier", {{"publisher", "p"}, {"offer", "o"}, {"sku", "s"}}}}}};
+  REQUIRE(f.emulator->put_resource(gallery_image_type(), ResourceRef{kSub, "rg", {"g", "d"}}, definition).ok());
+  json image = {{"id", kImageId}, {"name", "golden"}, {"type", "Microsoft.Compute/images"}, {"location", "westus"},
+                {"properties", {{"storageProfile", {{"osDisk", {{"osType", "Linux"}, {"osState", "Generalized"}}}}}}}};
+  REQUIRE(f.store->put(storage::ResourceRow{kImageId, "Microsoft.Compute/images", kGroupId, "golden", image.dump(), 0}).ok());
+}
+
+Result<WriteOutcome> publish(Fixture& f, const std::string& version, json profile = json::object()) {
+  json body = {{"location", "westus"},
+               {"properties", {{"storageProfile", {{"source", {{"id", kImageId}}}}}, {"publishingProfile", profile}}}};
+  return f.emulator->put_resource(gallery_image_version_type(), ResourceRef{kSub, "rg", {"g", "d", version}}, body);
+}
+
+}  // namespace
+
+TEST_CASE("latest is the highest version by number, skipping excluded ones", "[emulator][versions]") {
+  Fixture f;
+  publishing_setup(f);
+  const ResourceRef definition{kSub, "rg", {"g", "d"}};
+  CHECK(f.emulator->latest_version(definition, "").error().status == 404);
+  REQUIRE(publish(f, "1.9.0").ok());
+  REQUIRE(publish(f, "1.10.0").ok());
+  CHECK((*f.emulator->latest_version(definition, ""))["name"] == "1.10.0");
+
+  // Excluded globally, but the westus target region overrides the flag.
+  json profile = {{"excludeFromLatest", true}, {"targetRegions", json::array({{{"name", "westus"}, {"excludeFromLatest", false}},
+                                                                             {{"name", "eastus"}}})}};
+  REQUIRE(publish(f, "2.0.0", profile).ok());
+  CHECK((*f.emulator->latest_version(definition, ""))["name"] == "1.10.0");
+  CHECK((*f.emulator->latest_version(definition, "eastus"))["name"] == "1.10.0");
+  CHECK((*f.emulator->latest_version(definition, "West US"))["name"] == "2.0.0");
+}
+
+TEST_CASE("a definition holds at most the configured number of versions", "[emulator][versions]") {
+  Fixture f;  // the fixture allows 3 per definition
+  publishing_setup(f);
+  for (const char* v : {"1.0.0", "1.0.1", "1.0.2"}) REQUIRE(publish(f, v).ok());
+  auto fourth = publish(f, "1.0.3");
+  REQUIRE_FALSE(fourth.ok());
+  CHECK(fourth.error().status == 409);
+  CHECK(fourth.error().message.find("3 versions") != std::string::npos);
+  CHECK(publish(f, "1.0.2").ok());  // updating an existing one is not a new version
 }

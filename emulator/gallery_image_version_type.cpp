@@ -1,0 +1,594 @@
+// Image versions (Microsoft.Compute/galleries/images/versions): the version name, where the
+// image comes from (storageProfile), where it is published (publishingProfile), what may
+// change once it is published, and when it may be deleted.
+// Messages are the service's documented ones (../shared/reference/LIMITS.md §3, §4, §5, §7).
+//
+// Sources, exactly one kind per version:
+//   storageProfile.source.id           a managed image, a virtual machine or a gallery image version
+//   storageProfile.source.virtualMachineId   a virtual machine (api-version 2023-07-03+)
+//   storageProfile.osDiskImage.source  {id: a snapshot or disk} or {uri, storageAccountId: a VHD}
+//   storageProfile.dataDiskImages[]    {lun, source} alongside an OS disk source
+// A later PUT may omit the source (az's `image-version update` strips it): the stored one stays.
+
+#include <algorithm>
+#include <set>
+
+#include "emulator/clock.h"
+#include "emulator/region_catalog.h"
+#include "emulator/request_body.h"
+#include "emulator/resource_type.h"
+#include "emulator/text.h"
+#include "emulator/version_name.h"
+
+namespace acg {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStorageTypes[] = {"Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS"};
+constexpr const char* kReplicationModes[] = {"Full", "Shallow"};
+constexpr int kMaxReplicas = 100;
+
+ArmError invalid(const std::string& message, const std::string& target) {
+  return bad_request("InvalidParameter", message, target);
+}
+
+ArmError change_not_allowed(const std::string& property) {
+  return conflict("PropertyChangeNotAllowed",
+                  "Changing property 'galleryImageVersion.properties." + property + "' is not allowed.");
+}
+
+// Canonical spelling of value among allowed, or empty.
+template <size_t N>
+std::string canonical(const char* const (&allowed)[N], const std::string& value) {
+  for (const char* a : allowed)
+    if (iequals(a, value)) return a;
+  return {};
+}
+
+const json& member(const json& object, const char* key) {
+  static const json null_value;
+  if (!object.is_object()) return null_value;
+  auto it = object.find(key);
+  return it == object.end() ? null_value : *it;
+}
+
+std::string text_of(const json& object, const char* key) {
+  const json& v = member(object, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// --- Shapes -------------------------------------------------------------------------------
+
+Status check_count(const json& value, const std::string& path) {
+  if (value.is_null()) return ok_status();
+  if (!value.is_number_integer()) return invalid_content("Expected an integer at path '" + path + "'");
+  const long long n = value.get<long long>();
+  if (n < 1 || n > kMaxReplicas)
+    return invalid("The value " + std::to_string(n) + " of parameter " + path +
+                       " is out of range. The value must be between 1 and " + std::to_string(kMaxReplicas) +
+                       ", inclusive",
+                   path);
+  return ok_status();
+}
+
+Status check_storage_type(const json& value, const std::string& path) {
+  if (value.is_null()) return ok_status();
+  if (!value.is_string() || canonical(kStorageTypes, value.get<std::string>()).empty())
+    return invalid("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) + "' of parameter '" +
+                       path + "' is not valid. Allowed values are 'Standard_LRS', 'Standard_ZRS', 'Premium_LRS', "
+                       "'PremiumV2_LRS'.",
+                   path);
+  return ok_status();
+}
+
+Status check_target_regions(const json& profile) {
+  const json& regions = member(profile, "targetRegions");
+  if (regions.is_null()) return ok_status();
+  if (!regions.is_array()) return invalid_content("Expected an array at path 'properties.publishingProfile.targetRegions'");
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const json& r = regions[i];
+    const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "]";
+    if (!r.is_object() || !r.contains("name") || !r["name"].is_string())
+      return invalid("Required parameter 'targetRegions[" + std::to_string(i) + "].name' is missing (null).", path + ".name");
+    if (auto st = check_count(member(r, "regionalReplicaCount"), path + ".regionalReplicaCount"); !st) return st;
+    if (auto st = check_storage_type(member(r, "storageAccountType"), path + ".storageAccountType"); !st) return st;
+    if (auto st = optional_bool(r, "excludeFromLatest", path); !st) return st;
+    if (auto st = optional_object(r, "encryption", path); !st) return st;
+  }
+  return ok_status();
+}
+
+Status check_publishing_profile(const json& p) {
+  const json& profile = member(p, "publishingProfile");
+  if (profile.is_null()) return ok_status();
+  if (!profile.is_object()) return invalid_content("Expected an object at path 'properties.publishingProfile'");
+  const std::string base = "properties.publishingProfile";
+  if (auto st = check_count(member(profile, "replicaCount"), base + ".replicaCount"); !st) return st;
+  if (auto st = optional_bool(profile, "excludeFromLatest", base); !st) return st;
+  if (auto st = optional_string(profile, "endOfLifeDate", base); !st) return st;
+  if (auto st = check_storage_type(member(profile, "storageAccountType"), base + ".storageAccountType"); !st) return st;
+  const json& mode = member(profile, "replicationMode");
+  if (!mode.is_null() && (!mode.is_string() || canonical(kReplicationModes, mode.get<std::string>()).empty()))
+    return invalid("The value '" + mode.dump() + "' of parameter 'replicationMode' is not valid. Allowed values are "
+                   "'Full', 'Shallow'.",
+                   base + ".replicationMode");
+  return check_target_regions(profile);
+}
+
+Status check_disk_image(const json& image, const std::string& path, bool needs_lun) {
+  if (image.is_null()) return ok_status();
+  if (!image.is_object()) return invalid_content("Expected an object at path '" + path + "'");
+  if (needs_lun && !member(image, "lun").is_number_integer())
+    return invalid("Required parameter 'lun' is missing (null).", path + ".lun");
+  if (auto st = optional_object(image, "source", path); !st) return st;
+  for (const char* key : {"id", "uri", "storageAccountId"})
+    if (auto st = optional_string(member(image, "source"), key, path + ".source"); !st) return st;
+  return optional_string(image, "hostCaching", path);
+}
+
+Status check_storage_profile(const json& p) {
+  const json& storage = member(p, "storageProfile");
+  if (storage.is_null()) return ok_status();
+  if (!storage.is_object()) return invalid_content("Expected an object at path 'properties.storageProfile'");
+  if (auto st = optional_object(storage, "source", "properties.storageProfile"); !st) return st;
+  for (const char* key : {"id", "virtualMachineId", "communityGalleryImageId"})
+    if (auto st = optional_string(member(storage, "source"), key, "properties.storageProfile.source"); !st) return st;
+  if (auto st = check_disk_image(member(storage, "osDiskImage"), "properties.storageProfile.osDiskImage", false); !st)
+    return st;
+  const json& data = member(storage, "dataDiskImages");
+  if (!data.is_null() && !data.is_array())
+    return invalid_content("Expected an array at path 'properties.storageProfile.dataDiskImages'");
+  for (size_t i = 0; data.is_array() && i < data.size(); ++i)
+    if (auto st = check_disk_image(data[i], "properties.storageProfile.dataDiskImages[" + std::to_string(i) + "]", true);
+        !st)
+      return st;
+  return ok_status();
+}
+
+// --- Sources -------------------------------------------------------------------------------
+
+enum class SourceKind { managed_image, virtual_machine, gallery_version, disk, snapshot, community_version, vhd, other };
+
+SourceKind kind_of(const std::string& id) {
+  const std::string lower = to_lower(id);
+  if (lower.find("/providers/microsoft.compute/galleries/") != std::string::npos &&
+      lower.find("/versions/") != std::string::npos)
+    return SourceKind::gallery_version;
+  if (lower.find("/providers/microsoft.compute/images/") != std::string::npos) return SourceKind::managed_image;
+  if (lower.find("/providers/microsoft.compute/virtualmachines/") != std::string::npos) return SourceKind::virtual_machine;
+  if (lower.find("/providers/microsoft.compute/snapshots/") != std::string::npos) return SourceKind::snapshot;
+  if (lower.find("/providers/microsoft.compute/disks/") != std::string::npos) return SourceKind::disk;
+  return SourceKind::other;
+}
+
+// Which source ids a storage profile names, by where they sit.
+struct Sources {
+  std::string artifact;              // storageProfile.source.id / virtualMachineId
+  std::string artifact_path;         // its JSON path, for messages
+  std::string community;             // storageProfile.source.communityGalleryImageId
+  std::string os_disk;               // osDiskImage.source.id
+  std::string os_vhd;                // osDiskImage.source.uri
+  std::vector<std::string> data_disks;  // dataDiskImages[].source.id or uri
+  bool any() const { return !artifact.empty() || !community.empty() || !os_disk.empty() || !os_vhd.empty(); }
+};
+
+Sources sources_of(const json& storage) {
+  Sources s;
+  const json& source = member(storage, "source");
+  s.artifact = text_of(source, "id");
+  s.artifact_path = "properties.storageProfile.source.id";
+  if (s.artifact.empty()) {
+    s.artifact = text_of(source, "virtualMachineId");
+    s.artifact_path = "properties.storageProfile.source.virtualMachineId";
+  }
+  s.community = text_of(source, "communityGalleryImageId");
+  const json& os_source = member(member(storage, "osDiskImage"), "source");
+  s.os_disk = text_of(os_source, "id");
+  s.os_vhd = text_of(os_source, "uri");
+  const json& data = member(storage, "dataDiskImages");
+  for (size_t i = 0; data.is_array() && i < data.size(); ++i) {
+    const json& ds = member(data[i], "source");
+    std::string id = text_of(ds, "id");
+    s.data_disks.push_back(id.empty() ? text_of(ds, "uri") : id);
+  }
+  return s;
+}
+
+Status check_id_format(const std::string& id, const std::string& path) {
+  if (istarts_with(id, "/subscriptions/") || istarts_with(id, "/providers/")) return ok_status();
+  return invalid("Property id " + id + " at path '" + path +
+                     "' is invalid. Expect fully qualified resource Id that start with '/subscriptions/<subscriptionID>' "
+                     "or '/providers/<resourceProviderNamespace>/'.",
+                 path);
+}
+
+Status check_one_source_kind(const Sources& s) {
+  const bool os_disk = !s.os_disk.empty() || !s.os_vhd.empty();
+  const int kinds = !s.artifact.empty() + !s.community.empty() + os_disk;
+  if (kinds == 1 && (s.os_disk.empty() || s.os_vhd.empty())) return ok_status();
+  return invalid("The gallery artifact version source can only be specified either directly under storageProfile or "
+                 "within individual OS or data disks. One and only one source type (user image, snapshot, disk, "
+                 "virtual machine) can be provided.",
+                 "properties.storageProfile");
+}
+
+Status check_data_disks(const json& storage, const Sources& s) {
+  const json& data = member(storage, "dataDiskImages");
+  std::set<long long> luns;
+  for (size_t i = 0; data.is_array() && i < data.size(); ++i)
+    if (!luns.insert(data[i]["lun"].get<long long>()).second)
+      return invalid("Duplicated lun numbers have been detected in the input data disks. Lun number must be unique for "
+                     "each data disk.",
+                     "properties.storageProfile.dataDiskImages");
+  std::set<std::string> ids;
+  for (const std::string& id : s.data_disks) {
+    if (id.empty()) continue;
+    const std::string key = to_lower(id);
+    if (iequals(id, s.os_disk) || iequals(id, s.os_vhd))
+      return invalid("OSDiskImage and DataDiskImage cannot point to same blob " + id + ".",
+                     "properties.storageProfile.dataDiskImages");
+    if (!ids.insert(key).second)
+      return invalid("Duplicated source ids are found in the input disks. Source id should be unique for each disk.",
+                     "properties.storageProfile.dataDiskImages");
+  }
+  return ok_status();
+}
+
+// What a source says about the image it holds: OS type, state and Hyper-V generation (empty
+// when the source does not record it, e.g. a snapshot's state).
+struct SourceFacts {
+  std::string os_type, os_state, hyper_v, location;
+  json size_gb;
+};
+
+Result<SourceFacts> facts_of_gallery_version(const json& version, Lookup& lookup) {
+  const std::string id = version["id"];
+  auto definition = lookup.load(id.substr(0, id.rfind("/versions/")));
+  if (!definition) return std::move(definition).error();
+  SourceFacts f;
+  if (*definition) {
+    const json& p = (**definition)["properties"];
+    f = {text_of(p, "osType"), text_of(p, "osState"), text_of(p, "hyperVGeneration"), "", json()};
+  }
+  return f;
+}
+
+Result<SourceFacts> facts_of(const json& source, SourceKind kind, Lookup& lookup) {
+  const json& p = member(source, "properties");
+  SourceFacts f;
+  f.location = text_of(source, "location");
+  switch (kind) {
+    case SourceKind::managed_image: {
+      const json& os = member(member(p, "storageProfile"), "osDisk");
+      f.os_type = text_of(os, "osType");
+      f.os_state = text_of(os, "osState");
+      f.hyper_v = text_of(p, "hyperVGeneration");
+      f.size_gb = member(os, "diskSizeGB");
+      return f;
+    }
+    case SourceKind::virtual_machine: {
+      f.os_type = text_of(member(member(p, "storageProfile"), "osDisk"), "osType");
+      f.os_state = text_of(p, "osState").empty() ? "Specialized" : text_of(p, "osState");
+      f.hyper_v = text_of(p, "hyperVGeneration");
+      return f;
+    }
+    case SourceKind::snapshot:
+    case SourceKind::disk:
+      f.os_type = text_of(p, "osType");
+      f.hyper_v = text_of(p, "hyperVGeneration");
+      f.size_gb = member(p, "diskSizeGB");
+      return f;
+    case SourceKind::gallery_version: {
+      auto g = facts_of_gallery_version(source, lookup);
+      if (g) g->location.clear();  // a version is replicated to many regions
+      return g;
+    }
+    default:
+      return f;
+  }
+}
+
+// The source must exist, be of a kind allowed at its place, sit in the version's region and
+// describe the same kind of image as the definition.
+Result<SourceFacts> check_source(const std::string& id, const std::string& path, bool disk_place,
+                                 const json& definition, const std::string& location, Lookup& lookup) {
+  if (auto st = check_id_format(id, path); !st) return std::move(st).error();
+  const SourceKind kind = kind_of(id);
+  if (disk_place && kind != SourceKind::disk && kind != SourceKind::snapshot)
+    return invalid("The source id: " + id + " must be a managed disk or snapshot.", path);
+  if (!disk_place && kind != SourceKind::managed_image && kind != SourceKind::virtual_machine &&
+      kind != SourceKind::gallery_version)
+    return invalid("The source id: " + id + " must either be a managed image, virtual machine or another gallery image version.",
+                   path);
+  auto source = lookup.load(id);
+  if (!source) return std::move(source).error();
+  if (!*source) return invalid("Source was not found: " + id + ". Please make sure the source exists.", path);
+  auto facts = facts_of(**source, kind, lookup);
+  if (!facts) return facts;
+  if (!facts->location.empty() && !iequals(facts->location, location))
+    return invalid("Source " + id + " is not found. Please check source exists, and is in the same region as gallery "
+                   "image version being created.",
+                   path);
+  const json& d = definition["properties"];
+  const std::string want_type = text_of(d, "osType"), want_state = text_of(d, "osState"),
+                    want_gen = text_of(d, "hyperVGeneration");
+  if (!facts->os_type.empty() && !iequals(facts->os_type, want_type))
+    return invalid("Cannot create Gallery Image Version from: " + id + " since it has a different OS type ['" +
+                       facts->os_type + "'] than the parent gallery image OS type ['" + want_type + "'].",
+                   path);
+  if (!facts->os_state.empty() && !iequals(facts->os_state, want_state))
+    return invalid("Cannot create Gallery Image Version from: " + id + " since the OS State in the parent gallery image (" +
+                       want_state + ") is not " + facts->os_state + ".",
+                   path);
+  if (!facts->hyper_v.empty() && !want_gen.empty() && !iequals(facts->hyper_v, want_gen))
+    return invalid("Cannot create Gallery Image Version from: " + id + " has a different Hypervisor generation ['" +
+                       facts->hyper_v + "'] than the parent gallery image Hypervisor generation ['" + want_gen + "'].",
+                   path);
+  return facts;
+}
+
+// A VHD source: a blob URI plus the storage account that holds it (which must exist).
+Status check_vhd(const json& source, const std::string& path, Lookup& lookup) {
+  const std::string uri = text_of(source, "uri");
+  if (!istarts_with(uri, "https://")) return invalid("The VHD source uri '" + uri + "' is not an https blob URI.", path + ".uri");
+  const std::string account = text_of(source, "storageAccountId");
+  if (account.empty())
+    return invalid("Required parameter 'storageAccountId' is missing (null): a VHD source names the storage account "
+                   "that holds the blob.",
+                   path + ".storageAccountId");
+  if (auto st = check_id_format(account, path + ".storageAccountId"); !st) return st;
+  auto stored = lookup.load(account);
+  if (!stored) return std::move(stored).error();
+  if (!*stored)
+    return invalid("Source was not found: " + account + ". Please make sure the source exists.", path + ".storageAccountId");
+  return ok_status();
+}
+
+// Validates the sources of a new version; returns its storage profile as stored.
+Result<json> build_storage_profile(const json& storage, const json& definition, const std::string& location,
+                                   Lookup& lookup) {
+  const Sources s = sources_of(storage);
+  if (!s.any())
+    return invalid("Required parameter 'storageProfile.source' is missing (null): a version needs a source (a managed "
+                   "image, a virtual machine, a gallery image version, an OS disk snapshot or disk, or a VHD).",
+                   "properties.storageProfile");
+  if (auto st = check_one_source_kind(s); !st) return std::move(st).error();
+  if (auto st = check_data_disks(storage, s); !st) return std::move(st).error();
+
+  json out = storage;
+  if (!s.artifact.empty()) {
+    auto facts = check_source(s.artifact, s.artifact_path, false, definition, location, lookup);
+    if (!facts) return std::move(facts).error();
+    if (!facts->size_gb.is_null()) out["osDiskImage"]["sizeInGB"] = facts->size_gb;
+  } else if (!s.community.empty()) {
+    if (!istarts_with(s.community, "/CommunityGalleries/"))
+      return invalid("The community gallery image id '" + s.community + "' is not valid.",
+                     "properties.storageProfile.source.communityGalleryImageId");
+  } else if (!s.os_disk.empty()) {
+    auto facts = check_source(s.os_disk, "properties.storageProfile.osDiskImage.source.id", true, definition, location, lookup);
+    if (!facts) return std::move(facts).error();
+    if (!facts->size_gb.is_null()) out["osDiskImage"]["sizeInGB"] = facts->size_gb;
+  } else if (auto st = check_vhd(storage["osDiskImage"]["source"], "properties.storageProfile.osDiskImage.source", lookup);
+             !st) {
+    return std::move(st).error();
+  }
+  const json& data = member(storage, "dataDiskImages");
+  for (size_t i = 0; data.is_array() && i < data.size(); ++i) {
+    const std::string path = "properties.storageProfile.dataDiskImages[" + std::to_string(i) + "].source";
+    const json& source = member(data[i], "source");
+    if (!text_of(source, "id").empty()) {
+      auto facts = check_source(text_of(source, "id"), path + ".id", true, json{{"properties", json::object()}}, location,
+                                lookup);
+      if (!facts) return std::move(facts).error();
+    } else if (!text_of(source, "uri").empty()) {
+      if (auto st = check_vhd(source, path, lookup); !st) return std::move(st).error();
+    }
+  }
+  return out;
+}
+
+// The stored storage profile stays; an update may restate it but not change a source or a disk.
+Result<json> keep_storage_profile(const json& stored, const json& wanted) {
+  const Sources before = sources_of(stored), after = sources_of(wanted);
+  auto changed = [](const std::string& a, const std::string& b) { return !b.empty() && !iequals(a, b); };
+  if (changed(before.artifact, after.artifact)) return change_not_allowed("storageProfile.source.id");
+  if (changed(before.os_disk, after.os_disk)) return change_not_allowed("storageProfile.osDiskImage.source.id");
+  if (changed(before.os_vhd, after.os_vhd)) return change_not_allowed("storageProfile.osDiskImage.source.uri");
+  const json& data_before = member(stored, "dataDiskImages");
+  const json& data_after = member(wanted, "dataDiskImages");
+  if (data_after.is_array()) {
+    std::set<long long> luns;
+    for (const json& d : data_before.is_array() ? data_before : json::array()) luns.insert(d["lun"].get<long long>());
+    for (const json& d : data_after)
+      if (!luns.count(d["lun"].get<long long>()))
+        return conflict("PropertyChangeNotAllowed",
+                        "Adding new Data Disks or changing the LUN of a Data Disk in an existing Image is not allowed.");
+  }
+  return stored;
+}
+
+// --- Publishing ----------------------------------------------------------------------------
+
+Result<std::string> region_display_name(const std::string& name, const std::string& path, const RegionCatalog& regions) {
+  const Region* r = regions.find(name);
+  if (r && r->supports_galleries) return r->display_name;
+  std::string available;
+  for (const Region& each : regions.regions())
+    if (each.supports_galleries) available += (available.empty() ? "" : ",") + each.name;
+  return bad_request("LocationNotAvailableForResourceType",
+                     "The provided location '" + name +
+                         "' is not available for resource type 'Microsoft.Compute/galleries/images/versions'. List of "
+                         "available regions for the resource type is '" + available + "'.",
+                     path);
+}
+
+// The publishing profile as stored: target regions named as the service names them, with
+// their replica count and storage type filled in, the version's own region among them.
+Result<json> build_publishing_profile(const json& wanted, const json* stored, const std::string& location,
+                                      Lookup& lookup) {
+  json out = stored ? *stored : json::object();
+  for (auto& [key, value] : wanted.items()) {
+    if (key == "publishedDate") continue;
+    if (value.is_null()) out.erase(key);
+    else out[key] = value;
+  }
+  if (out.contains("storageAccountType"))
+    out["storageAccountType"] = canonical(kStorageTypes, out["storageAccountType"].get<std::string>());
+  if (out.contains("replicationMode"))
+    out["replicationMode"] = canonical(kReplicationModes, out["replicationMode"].get<std::string>());
+  if (auto st = check_end_of_life_date(out, "properties.publishingProfile.endOfLifeDate", lookup.now_ms()); !st)
+    return std::move(st).error();
+
+  const json defaults_storage = out.value("storageAccountType", "Standard_LRS");
+  const int default_count = out.value("replicaCount", 1);
+  const RegionCatalog& catalog = lookup.regions();
+  const std::string home = catalog.find(location) ? catalog.find(location)->display_name : location;
+  json regions = out.contains("targetRegions") ? out["targetRegions"] : json::array({{{"name", location}}});
+  std::set<std::string> seen;
+  bool has_home = false;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    json& r = regions[i];
+    const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "].name";
+    auto display = region_display_name(r["name"], path, catalog);
+    if (!display) return std::move(display).error();
+    if (!seen.insert(normalize_location(*display)).second)
+      return invalid("Duplicate regions are not allowed in target publishing regions.", "properties.publishingProfile.targetRegions");
+    if (iequals(normalize_location(*display), normalize_location(home))) has_home = true;
+    r["name"] = *display;
+    if (!r.contains("regionalReplicaCount") || r["regionalReplicaCount"].is_null()) r["regionalReplicaCount"] = default_count;
+    if (!r.contains("storageAccountType") || r["storageAccountType"].is_null()) r["storageAccountType"] = defaults_storage;
+    r["storageAccountType"] = canonical(kStorageTypes, r["storageAccountType"].get<std::string>());
+  }
+  if (!has_home) {
+    std::string names;
+    for (const json& r : regions) names += (names.empty() ? "" : ", ") + r["name"].get<std::string>();
+    return invalid("Gallery image version publishing profile regions '" + names +
+                       "' must contain the location of image version '" + home + "'.",
+                   "properties.publishingProfile.targetRegions");
+  }
+  out["targetRegions"] = regions;
+  if (!out.contains("replicaCount")) out["replicaCount"] = 1;
+  if (!out.contains("excludeFromLatest")) out["excludeFromLatest"] = false;
+  if (!out.contains("storageAccountType")) out["storageAccountType"] = "Standard_LRS";
+  return out;
+}
+
+Status check_fixed_publishing(const json& stored, const json& wanted) {
+  for (const char* key : {"storageAccountType", "replicationMode"}) {
+    const json& v = member(wanted, key);
+    if (v.is_string() && !iequals(text_of(stored, key), v.get<std::string>()))
+      return change_not_allowed(std::string("publishingProfile.") + key);
+  }
+  return ok_status();
+}
+
+// A replicated region may be removed only when the safety profile allows it.
+Status check_region_removal(const json& stored_props, const json& new_profile) {
+  const json& safety = member(stored_props, "safetyProfile");
+  if (member(safety, "allowDeletionOfReplicatedLocations") != json(false)) return ok_status();
+  std::set<std::string> kept;
+  for (const json& r : new_profile["targetRegions"]) kept.insert(normalize_location(r["name"].get<std::string>()));
+  for (const json& r : member(member(stored_props, "publishingProfile"), "targetRegions"))
+    if (!kept.count(normalize_location(r["name"].get<std::string>())))
+      return conflict("OperationNotAllowed",
+                      "Removing the replicated region '" + r["name"].get<std::string>() +
+                          "' is not allowed because safetyProfile.allowDeletionOfReplicatedLocations is false.");
+  return ok_status();
+}
+
+
+class GalleryImageVersionType final : public ResourceType {
+ public:
+  std::string type() const override { return "Microsoft.Compute/galleries/images/versions"; }
+  const ResourceType* parent() const override { return &gallery_image_type(); }
+
+  Status check_name(std::string_view name) const override {
+    if (parse_version_name(name)) return ok_status();
+    return invalid("The image version name is invalid. The image version name should follow Major(int).Minor(int)."
+                   "Patch(int) format, where int is between 0 and 2,147,483,647 (inclusive). For e.g: 1.0.0, "
+                   "2018.12.1 etc.",
+                   "galleryImageVersionName");
+  }
+
+  Status check_body(const json& body, bool) const override {
+    const json& p = member(body, "properties");
+    if (p.is_null()) return ok_status();
+    if (auto st = check_publishing_profile(p); !st) return st;
+    if (auto st = check_storage_profile(p); !st) return st;
+    if (auto st = optional_object(p, "safetyProfile", "properties"); !st) return st;
+    for (const char* key : {"allowDeletionOfReplicatedLocations", "blockDeletionBeforeEndOfLife"})
+      if (auto st = optional_bool(member(p, "safetyProfile"), key, "properties.safetyProfile"); !st) return st;
+    return ok_status();
+  }
+
+  Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
+    const json& in = member(request.body, "properties");
+    const json* stored = request.stored ? &(*request.stored)["properties"] : nullptr;
+    const std::string location = request.stored ? text_of(*request.stored, "location") : text_of(request.body, "location");
+    const json& definition = request.parent;
+    const std::string region = lookup.regions().find(location) ? lookup.regions().find(location)->name : location;
+
+    json out = stored ? *stored : json::object();
+    if (stored) {
+      auto storage = keep_storage_profile(out["storageProfile"], member(in, "storageProfile"));
+      if (!storage) return std::move(storage).error();
+      if (auto st = check_fixed_publishing(out["publishingProfile"], member(in, "publishingProfile")); !st)
+        return std::move(st).error();
+    } else {
+      if (auto st = check_version_limit(request, lookup); !st) return std::move(st).error();
+      auto storage = build_storage_profile(member(in, "storageProfile"), definition, region, lookup);
+      if (!storage) return std::move(storage).error();
+      out["storageProfile"] = *storage;
+    }
+    const json& profile_in = member(in, "publishingProfile");
+    auto profile = build_publishing_profile(profile_in.is_object() ? profile_in : json::object(),
+                                            stored ? &out["publishingProfile"] : nullptr, region, lookup);
+    if (!profile) return std::move(profile).error();
+    if (stored)
+      if (auto st = check_region_removal(*stored, *profile); !st) return std::move(st).error();
+    if (!stored) (*profile)["publishedDate"] = format_arm_time(lookup.now_ms());
+    out["publishingProfile"] = *profile;
+
+    json safety = out.value("safetyProfile", json{{"allowDeletionOfReplicatedLocations", true}});
+    const json& safety_in = member(in, "safetyProfile");
+    for (const char* key : {"allowDeletionOfReplicatedLocations", "blockDeletionBeforeEndOfLife"})
+      if (member(safety_in, key).is_boolean()) safety[key] = safety_in[key];
+    out["safetyProfile"] = safety;
+    out.erase("replicationStatus");
+    return out;
+  }
+
+  Status check_delete(const json& stored, Lookup& lookup) const override {
+    const json& p = member(stored, "properties");
+    if (member(member(p, "safetyProfile"), "blockDeletionBeforeEndOfLife") != json(true)) return ok_status();
+    std::int64_t eol = 0;
+    const std::string date = text_of(member(p, "publishingProfile"), "endOfLifeDate");
+    if (!date.empty() && parse_iso8601(date, eol) && eol <= lookup.now_ms()) return ok_status();
+    return conflict("DeleteGalleryImageVersionBlockedBeforeEndOfLife",
+                    "Deletion of Gallery image version is not allowed because the image is enabled for "
+                    "blockDeletionBeforeEndOfLife and its endOfLifeDate has not reached yet.");
+  }
+
+ private:
+  static Status check_version_limit(const WriteRequest& request, Lookup& lookup) {
+    auto siblings = lookup.children(request.parent["id"], "Microsoft.Compute/galleries/images/versions");
+    if (!siblings) return std::move(siblings).error();
+    const int limit = lookup.settings().max_versions_per_definition;
+    if (static_cast<int>(siblings->size()) < limit) return ok_status();
+    return conflict("OperationNotAllowed", "The gallery image '" + request.parent["name"].get<std::string>() +
+                                               "' already holds " + std::to_string(limit) +
+                                               " versions, the most this emulator allows per image definition "
+                                               "(--max-versions-per-definition).");
+  }
+};
+
+}  // namespace
+
+const ResourceType& gallery_image_version_type() {
+  static const GalleryImageVersionType type;
+  return type;
+}
+
+}  // namespace acg

@@ -1,0 +1,17 @@
+#pragma once
+// The emulator's tunable rules and behaviours, shared by the core and the resource types.
+
+#include <cstdint>
+
+namespace acg {
+
+struct EmulatorSettings {
+  // Simulated duration of gallery and resource-group writes; 0 finishes them synchronously.
+  std::int64_t operation_delay_ms = 0;
+  // Items per page of a list; the rest follows through nextLink.
+  int page_size = 100;
+  // Image versions one image definition may hold (a rule of this product, not Azure's).
+  int max_versions_per_definition = 1000;
+};
+
+}  // namespace acg

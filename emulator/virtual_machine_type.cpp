@@ -1,0 +1,289 @@
+// Virtual machines (Microsoft.Compute/virtualMachines), CRP, as far as a capture source needs:
+// size, storage profile (an OS disk from an image or an attached disk, data disks), OS and
+// network profiles kept as given, the OS type and Hyper-V generation, and whether the VM is
+// generalized (see source_types.h). Nothing is deployed: no disks, NICs or guest exist.
+//
+//   create ──► Specialized ──generalize_vm()──► Generalized ──(no update; capture allowed)
+//
+// The OS type comes from the request, else from the attached disk, the managed image or the
+// gallery image definition the VM names, else from the OS profile's configuration.
+
+#include <algorithm>
+#include <set>
+
+#include "emulator/clock.h"
+#include "emulator/request_body.h"
+#include "emulator/source_rules.h"
+#include "emulator/source_types.h"
+#include "emulator/text.h"
+
+namespace acg {
+
+using nlohmann::json;
+
+namespace {
+
+const std::string kStorage = "properties.storageProfile";
+const std::string kOsDisk = kStorage + ".osDisk";
+const EnumRule kOsType{kOsDisk + ".osType", kOsTypes};
+const EnumRule kOsCreateOption{kOsDisk + ".createOption", {"FromImage", "Attach"}};
+const EnumRule kOsCaching{kOsDisk + ".caching", kCachingTypes};
+const EnumRule kDataCreateOption{kStorage + ".dataDisks.createOption", {"Empty", "Attach", "FromImage"}};
+const EnumRule kDataCaching{kStorage + ".dataDisks.caching", kCachingTypes};
+
+// Set by the service, never taken from a request.
+const char* const kReadOnly[] = {"provisioningState", "vmId", "timeCreated", "instanceView"};
+const char* const kGeneralizedCode = "OSState/generalized";
+
+EnumRule account_type_rule(const std::string& disk_path) {
+  return EnumRule{disk_path + ".managedDisk.storageAccountType", kDiskSkus};
+}
+
+Status check_managed_disk(const json& disk, const std::string& path) {
+  if (auto st = optional_reference(disk, "managedDisk", path); !st) return st;
+  return check_enum(object_at(disk, "managedDisk"), "storageAccountType", account_type_rule(path));
+}
+
+Status check_storage_shape(const json& storage) {
+  if (auto st = optional_object(storage, "imageReference", kStorage); !st) return st;
+  for (const char* key : {"id", "publisher", "offer", "sku", "version"})
+    if (auto st = optional_string(object_at(storage, "imageReference"), key, kStorage + ".imageReference"); !st) return st;
+  if (auto st = optional_object(storage, "osDisk", kStorage); !st) return st;
+  const json os = object_at(storage, "osDisk");
+  if (auto st = optional_string(os, "name", kOsDisk); !st) return st;
+  if (auto st = optional_integer(os, "diskSizeGB", kOsDisk, 1); !st) return st;
+  if (auto st = check_enum(os, "osType", kOsType); !st) return st;
+  if (auto st = check_enum(os, "createOption", kOsCreateOption); !st) return st;
+  if (auto st = check_enum(os, "caching", kOsCaching); !st) return st;
+  if (auto st = check_managed_disk(os, kOsDisk); !st) return st;
+
+  if (auto st = optional_array(storage, "dataDisks", kStorage); !st) return st;
+  const std::string data_path = kStorage + ".dataDisks";
+  std::set<std::int64_t> luns;
+  for (const json& disk : storage.value("dataDisks", json::array())) {
+    if (!disk.is_object()) return invalid_content("Expected objects at path '" + data_path + "'");
+    if (auto st = optional_integer(disk, "lun", data_path, 0); !st) return st;
+    if (!disk.contains("lun") || disk["lun"].is_null()) return missing_parameter(data_path + ".lun");
+    if (!luns.insert(disk["lun"].get<std::int64_t>()).second || disk["lun"].get<std::int64_t>() > 63)
+      return invalid_parameter("The lun " + disk["lun"].dump() + " is not valid: luns are 0 to 63, each used once.",
+                               data_path + ".lun");
+    if (auto st = optional_integer(disk, "diskSizeGB", data_path, 1); !st) return st;
+    if (auto st = check_enum(disk, "createOption", kDataCreateOption); !st) return st;
+    if (auto st = check_enum(disk, "caching", kDataCaching); !st) return st;
+    if (auto st = check_managed_disk(disk, data_path); !st) return st;
+    if (!disk.contains("createOption")) return missing_parameter(data_path + ".createOption");
+    const std::string option = *canonical_enum(kDataCreateOption, disk["createOption"]);
+    if (option == "Empty" && !disk.contains("diskSizeGB")) return missing_parameter(data_path + ".diskSizeGB");
+    if (option == "Attach" && reference_id(disk, "managedDisk").empty())
+      return missing_parameter(data_path + ".managedDisk.id");
+  }
+  return ok_status();
+}
+
+Status check_shapes(const json& p) {
+  for (const char* key : {"hardwareProfile", "storageProfile", "osProfile", "networkProfile"})
+    if (auto st = optional_object(p, key, "properties"); !st) return st;
+  if (auto st = optional_string(object_at(p, "hardwareProfile"), "vmSize", "properties.hardwareProfile"); !st) return st;
+  const json os_profile = object_at(p, "osProfile");
+  for (const char* key : {"computerName", "adminUsername", "adminPassword", "customData"})
+    if (auto st = optional_string(os_profile, key, "properties.osProfile"); !st) return st;
+  for (const char* key : {"linuxConfiguration", "windowsConfiguration"})
+    if (auto st = optional_object(os_profile, key, "properties.osProfile"); !st) return st;
+  return check_storage_shape(object_at(p, "storageProfile"));
+}
+
+// The OS type and generation of what the VM's OS disk comes from, when the emulator knows it:
+// an attached disk, a managed image, or a gallery image definition (or one of its versions).
+struct Origin {
+  std::string os_type;
+  std::string generation;
+  json disk;  // the attached disk, when Attach
+};
+
+Result<Origin> origin_of(const json& storage, const std::string& option, Lookup& lookup) {
+  Origin origin;
+  if (option == "Attach") {
+    auto disk = load_reference(lookup, reference_id(storage["osDisk"], "managedDisk"), {"Microsoft.Compute/disks"},
+                               kOsDisk + ".managedDisk.id");
+    if (!disk) return std::move(disk).error();
+    origin.os_type = disk->value("/properties/osType"_json_pointer, "");
+    origin.generation = disk->value("/properties/hyperVGeneration"_json_pointer, "");
+    origin.disk = std::move(*disk);
+    return origin;
+  }
+  std::string image = object_at(storage, "imageReference").value("id", "");
+  if (!istarts_with(image, "/subscriptions/")) return origin;  // a platform image: not known here
+  const std::string lower = to_lower(image);
+  if (size_t versions = lower.find("/versions/"); lower.find("/galleries/") != std::string::npos && versions != std::string::npos)
+    image = image.substr(0, versions);  // a gallery image version: its definition says
+  auto found = lookup.load(image);
+  if (!found) return std::move(found).error();
+  if (!*found) return origin;
+  const json& p = (**found)["properties"];
+  if (iequals((**found).value("type", ""), "Microsoft.Compute/images")) {
+    origin.os_type = p.value("/storageProfile/osDisk/osType"_json_pointer, "");
+    origin.generation = p.value("hyperVGeneration", "");
+  } else if (iequals((**found).value("type", ""), "Microsoft.Compute/galleries/images")) {
+    origin.os_type = p.value("osType", "");
+    origin.generation = p.value("hyperVGeneration", "");
+  }
+  return origin;
+}
+
+// The stored storage profile and the VM's generation, from the request's.
+Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request, json storage, const json& os_profile,
+                                                      Lookup& lookup) {
+  json& os = storage["osDisk"];
+  if (!os.is_object()) os = json::object();
+  canonicalise_enum(os, "osType", kOsType);
+  canonicalise_enum(os, "caching", kOsCaching);
+  if (!os.contains("createOption")) os["createOption"] = "FromImage";
+  canonicalise_enum(os, "createOption", kOsCreateOption);
+  auto origin = origin_of(storage, os["createOption"].get<std::string>(), lookup);
+  if (!origin) return std::move(origin).error();
+
+  std::string os_type = os.value("osType", origin->os_type);
+  if (os_type.empty() && os_profile.contains("linuxConfiguration")) os_type = "Linux";
+  if (os_type.empty() && os_profile.contains("windowsConfiguration")) os_type = "Windows";
+  if (os_type.empty())
+    return invalid_parameter("Required parameter 'storageProfile.osDisk.osType' is missing (null): it cannot be derived "
+                             "from the image this VM names.",
+                             kOsDisk + ".osType");
+  if (!origin->os_type.empty() && os_type != origin->os_type)
+    return invalid_parameter("The osType '" + os_type + "' does not match that of the VM's source, '" + origin->os_type + "'.",
+                             kOsDisk + ".osType");
+  os["osType"] = os_type;
+  if (!os.contains("name"))
+    os["name"] = request.name + "_OsDisk_1_" + [&] {
+      std::string hex = derived_guid(to_lower(request.id) + "|osdisk");
+      hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+      return hex;
+    }();
+  if (!os.contains("caching")) os["caching"] = "ReadWrite";
+  json& managed = os["managedDisk"];
+  if (!managed.is_object()) managed = json::object();
+  if (!origin->disk.is_null()) {
+    managed["id"] = origin->disk["id"];
+    if (!os.contains("diskSizeGB") && origin->disk["properties"].contains("diskSizeGB"))
+      os["diskSizeGB"] = origin->disk["properties"]["diskSizeGB"];
+    if (!managed.contains("storageAccountType"))
+      managed["storageAccountType"] = origin->disk.value("/sku/name"_json_pointer, "Standard_LRS");
+  }
+  canonicalise_enum(managed, "storageAccountType", account_type_rule(kOsDisk));
+  if (!managed.contains("storageAccountType")) managed["storageAccountType"] = "Standard_LRS";
+
+  json data = json::array();
+  for (json disk : storage.value("dataDisks", json::array())) {
+    canonicalise_enum(disk, "createOption", kDataCreateOption);
+    canonicalise_enum(disk, "caching", kDataCaching);
+    if (disk.contains("managedDisk"))
+      canonicalise_enum(disk["managedDisk"], "storageAccountType", account_type_rule(kStorage + ".dataDisks"));
+    if (!disk.contains("caching")) disk["caching"] = "None";
+    if (disk["createOption"] == "Attach") {
+      auto attached = load_reference(lookup, reference_id(disk, "managedDisk"), {"Microsoft.Compute/disks"},
+                                     kStorage + ".dataDisks.managedDisk.id");
+      if (!attached) return std::move(attached).error();
+      disk["managedDisk"]["id"] = (*attached)["id"];
+      if (!disk.contains("diskSizeGB") && (*attached)["properties"].contains("diskSizeGB"))
+        disk["diskSizeGB"] = (*attached)["properties"]["diskSizeGB"];
+    }
+    data.push_back(std::move(disk));
+  }
+  storage["dataDisks"] = std::move(data);
+  return std::pair{std::move(storage), origin->generation.empty() ? std::string("V1") : origin->generation};
+}
+
+class VirtualMachineType final : public ResourceType {
+ public:
+  std::string type() const override { return "Microsoft.Compute/virtualMachines"; }
+  bool needs_gallery_region() const override { return false; }
+
+  Status check_name(std::string_view name) const override { return check_compute_name(name, 64, "vmName"); }
+
+  Status check_body(const json& body, bool patch) const override {
+    const json p = object_at(body, "properties");
+    if (auto st = check_shapes(p); !st) return st;
+    if (patch) return ok_status();
+    if (object_at(p, "hardwareProfile").value("vmSize", "").empty())
+      return missing_parameter("properties.hardwareProfile.vmSize");
+    if (!p.contains("storageProfile") || !p["storageProfile"].is_object()) return missing_parameter(kStorage);
+    const json storage = p["storageProfile"];
+    const json os = object_at(storage, "osDisk");
+    std::string option = os.contains("createOption") ? *canonical_enum(kOsCreateOption, os["createOption"]) : "FromImage";
+    if (option == "FromImage" && !storage.contains("imageReference")) return missing_parameter(kStorage + ".imageReference");
+    if (option == "Attach" && reference_id(os, "managedDisk").empty()) return missing_parameter(kOsDisk + ".managedDisk.id");
+    return ok_status();
+  }
+
+  Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
+    json in = object_at(request.body, "properties");
+    for (const char* key : kReadOnly) in.erase(key);
+    json& os_profile = in["osProfile"];
+    if (os_profile.is_object()) {
+      os_profile.erase("adminPassword");  // secrets are never stored or returned
+      os_profile.erase("customData");
+    } else {
+      in.erase("osProfile");
+    }
+    if (request.stored) return update(request, in);
+
+    auto storage = resolve_storage(request, object_at(in, "storageProfile"), object_at(in, "osProfile"), lookup);
+    if (!storage) return std::move(storage).error();
+    json out = std::move(in);
+    out["storageProfile"] = std::move(storage->first);
+    const std::int64_t now = lookup.now_ms();
+    out["vmId"] = derived_guid(to_lower(request.id) + "|" + std::to_string(now));
+    out["timeCreated"] = format_arm_time(now);
+    out["instanceView"] = {{"hyperVGeneration", storage->second}, {"statuses", json::array()}};
+    return out;
+  }
+
+ private:
+  // A specialized VM may change its size and profiles; its OS disk and image are fixed.
+  static Result<json> update(const WriteRequest& request, const json& in) {
+    const json& stored = (*request.stored)["properties"];
+    if (is_generalized(*request.stored))
+      return conflict("OperationNotAllowed",
+                      "Operation 'Update' is not allowed on VM '" + request.name + "' since the VM is generalized.");
+    const json wanted = object_at(in, "storageProfile");
+    const json& current = stored["storageProfile"];
+    std::string os_type = object_at(wanted, "osDisk").value("osType", "");
+    if (!os_type.empty() && !iequals(os_type, current["osDisk"].value("osType", "")))
+      return conflict("PropertyChangeNotAllowed", "Changing property 'storageProfile.osDisk.osType' is not allowed.");
+    if (wanted.contains("imageReference") && current.contains("imageReference") &&
+        !iequals(object_at(wanted, "imageReference").value("id", ""), current["imageReference"].value("id", "")))
+      return conflict("PropertyChangeNotAllowed", "Changing property 'storageProfile.imageReference' is not allowed.");
+    json out = stored;
+    for (auto& [key, value] : in.items()) {
+      if (key == "storageProfile") continue;
+      if (value.is_null()) out.erase(key);
+      else out[key] = value;
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+const ResourceType& virtual_machine_type() {
+  static const VirtualMachineType type;
+  return type;
+}
+
+bool is_generalized(const json& vm) {
+  const json statuses = vm.value("/properties/instanceView/statuses"_json_pointer, json::array());
+  for (const json& s : statuses)
+    if (s.is_object() && iequals(s.value("code", ""), kGeneralizedCode)) return true;
+  return false;
+}
+
+Status generalize_vm(json& vm) {
+  if (is_generalized(vm)) return ok_status();
+  json& view = vm["properties"]["instanceView"];
+  if (!view.is_object()) view = {{"hyperVGeneration", "V1"}};
+  if (!view["statuses"].is_array()) view["statuses"] = json::array();
+  view["statuses"].push_back({{"code", kGeneralizedCode}, {"level", "Info"}, {"displayStatus", "VM generalized"}});
+  return ok_status();
+}
+
+}  // namespace acg

@@ -68,6 +68,13 @@ Status check_api_version(ApiFamily family, const RequestContext& ctx, const std:
   if (family == ApiFamily::any) return ok_status();
   const auto& versions = supported_api_versions(family);
   if (std::find(versions.begin(), versions.end(), *version) != versions.end()) return ok_status();
+  // A next page asked for with another Compute api-version: the Python SDK's multi-API client
+  // rewrites nextLink's api-version to whichever operation group it touched last.
+  if (family == ApiFamily::gallery && ctx.target.query_value("$skiptoken"))
+    for (ApiFamily other : {ApiFamily::compute, ApiFamily::disks}) {
+      const auto& more = supported_api_versions(other);
+      if (std::find(more.begin(), more.end(), *version) != more.end()) return ok_status();
+    }
   if (family == ApiFamily::gallery || family == ApiFamily::compute || family == ApiFamily::disks ||
       family == ApiFamily::storage)
     return bad_request("NoRegisteredProviderFound",

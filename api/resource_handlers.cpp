@@ -46,6 +46,8 @@ std::vector<Served> served_types() {
       {&gallery_type(), ApiFamily::gallery, 201},
       {&gallery_image_type(), ApiFamily::gallery, 201},
       {&gallery_image_version_type(), ApiFamily::gallery, 201},
+      {&gallery_application_type(), ApiFamily::gallery, 201},
+      {&gallery_application_version_type(), ApiFamily::gallery, 201},
       {&managed_image_type(), ApiFamily::compute, 201},
       {&snapshot_type(), ApiFamily::disks, 200},
       {&disk_type(), ApiFamily::disks, 200},
@@ -88,7 +90,7 @@ void add_resource_routes(Router& router, Services& s, const Served& served) {
   router.add("PUT", item, family, true, [&s, served](RequestContext& ctx) { return write(ctx, s, served, false); });
   router.add("PATCH", item, family, true, [&s, served](RequestContext& ctx) { return write(ctx, s, served, true); });
   router.add("GET", item, family, true, [&s, t, depth](RequestContext& ctx) {
-    auto resource = s.emulator.get_resource(*t, ref_of(ctx, depth));
+    auto resource = s.emulator.get_resource(*t, ref_of(ctx, depth), ctx.query("$expand"));
     if (!resource) return error_response(resource.error());
     return json_response(200, *resource);
   });

@@ -106,7 +106,7 @@ class Emulator {
   // --- Resources below resource groups (galleries, images, ...), by their ResourceType ---
   Result<WriteOutcome> put_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body);
   Result<WriteOutcome> patch_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body);
-  Result<nlohmann::json> get_resource(const ResourceType& type, const ResourceRef& ref);
+  Result<nlohmann::json> get_resource(const ResourceType& type, const ResourceRef& ref, const std::string& expand = {});
   Result<DeleteOutcome> delete_resource(const ResourceType& type, const ResourceRef& ref);
   // Resources of `type` in the parent that ref names (ref.names: the parent's names).
   Result<ListPage> list_resources(const ResourceType& type, const ResourceRef& parent, const std::string& continuation);

@@ -14,9 +14,11 @@
 #include <set>
 
 #include "emulator/clock.h"
+#include "emulator/publishing_profile.h"
 #include "emulator/region_catalog.h"
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
+#include "emulator/source_types.h"
 #include "emulator/text.h"
 #include "emulator/version_name.h"
 
@@ -25,10 +27,6 @@ namespace acg {
 using nlohmann::json;
 
 namespace {
-
-constexpr const char* kStorageTypes[] = {"Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS"};
-constexpr const char* kReplicationModes[] = {"Full", "Shallow"};
-constexpr int kMaxReplicas = 100;
 
 ArmError invalid(const std::string& message, const std::string& target) {
   return bad_request("InvalidParameter", message, target);
@@ -39,105 +37,29 @@ ArmError change_not_allowed(const std::string& property) {
                   "Changing property 'galleryImageVersion.properties." + property + "' is not allowed.");
 }
 
-// Canonical spelling of value among allowed, or empty.
-template <size_t N>
-std::string canonical(const char* const (&allowed)[N], const std::string& value) {
-  for (const char* a : allowed)
-    if (iequals(a, value)) return a;
-  return {};
-}
-
-const json& member(const json& object, const char* key) {
-  static const json null_value;
-  if (!object.is_object()) return null_value;
-  auto it = object.find(key);
-  return it == object.end() ? null_value : *it;
-}
-
-std::string text_of(const json& object, const char* key) {
-  const json& v = member(object, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 // --- Shapes -------------------------------------------------------------------------------
-
-Status check_count(const json& value, const std::string& path) {
-  if (value.is_null()) return ok_status();
-  if (!value.is_number_integer()) return invalid_content("Expected an integer at path '" + path + "'");
-  const long long n = value.get<long long>();
-  if (n < 1 || n > kMaxReplicas)
-    return invalid("The value " + std::to_string(n) + " of parameter " + path +
-                       " is out of range. The value must be between 1 and " + std::to_string(kMaxReplicas) +
-                       ", inclusive",
-                   path);
-  return ok_status();
-}
-
-Status check_storage_type(const json& value, const std::string& path) {
-  if (value.is_null()) return ok_status();
-  if (!value.is_string() || canonical(kStorageTypes, value.get<std::string>()).empty())
-    return invalid("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) + "' of parameter '" +
-                       path + "' is not valid. Allowed values are 'Standard_LRS', 'Standard_ZRS', 'Premium_LRS', "
-                       "'PremiumV2_LRS'.",
-                   path);
-  return ok_status();
-}
-
-Status check_target_regions(const json& profile) {
-  const json& regions = member(profile, "targetRegions");
-  if (regions.is_null()) return ok_status();
-  if (!regions.is_array()) return invalid_content("Expected an array at path 'properties.publishingProfile.targetRegions'");
-  for (size_t i = 0; i < regions.size(); ++i) {
-    const json& r = regions[i];
-    const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "]";
-    if (!r.is_object() || !r.contains("name") || !r["name"].is_string())
-      return invalid("Required parameter 'targetRegions[" + std::to_string(i) + "].name' is missing (null).", path + ".name");
-    if (auto st = check_count(member(r, "regionalReplicaCount"), path + ".regionalReplicaCount"); !st) return st;
-    if (auto st = check_storage_type(member(r, "storageAccountType"), path + ".storageAccountType"); !st) return st;
-    if (auto st = optional_bool(r, "excludeFromLatest", path); !st) return st;
-    if (auto st = optional_object(r, "encryption", path); !st) return st;
-  }
-  return ok_status();
-}
-
-Status check_publishing_profile(const json& p) {
-  const json& profile = member(p, "publishingProfile");
-  if (profile.is_null()) return ok_status();
-  if (!profile.is_object()) return invalid_content("Expected an object at path 'properties.publishingProfile'");
-  const std::string base = "properties.publishingProfile";
-  if (auto st = check_count(member(profile, "replicaCount"), base + ".replicaCount"); !st) return st;
-  if (auto st = optional_bool(profile, "excludeFromLatest", base); !st) return st;
-  if (auto st = optional_string(profile, "endOfLifeDate", base); !st) return st;
-  if (auto st = check_storage_type(member(profile, "storageAccountType"), base + ".storageAccountType"); !st) return st;
-  const json& mode = member(profile, "replicationMode");
-  if (!mode.is_null() && (!mode.is_string() || canonical(kReplicationModes, mode.get<std::string>()).empty()))
-    return invalid("The value '" + mode.dump() + "' of parameter 'replicationMode' is not valid. Allowed values are "
-                   "'Full', 'Shallow'.",
-                   base + ".replicationMode");
-  return check_target_regions(profile);
-}
 
 Status check_disk_image(const json& image, const std::string& path, bool needs_lun) {
   if (image.is_null()) return ok_status();
   if (!image.is_object()) return invalid_content("Expected an object at path '" + path + "'");
-  if (needs_lun && !member(image, "lun").is_number_integer())
+  if (needs_lun && !json_member(image, "lun").is_number_integer())
     return invalid("Required parameter 'lun' is missing (null).", path + ".lun");
   if (auto st = optional_object(image, "source", path); !st) return st;
   for (const char* key : {"id", "uri", "storageAccountId"})
-    if (auto st = optional_string(member(image, "source"), key, path + ".source"); !st) return st;
+    if (auto st = optional_string(json_member(image, "source"), key, path + ".source"); !st) return st;
   return optional_string(image, "hostCaching", path);
 }
 
 Status check_storage_profile(const json& p) {
-  const json& storage = member(p, "storageProfile");
+  const json& storage = json_member(p, "storageProfile");
   if (storage.is_null()) return ok_status();
   if (!storage.is_object()) return invalid_content("Expected an object at path 'properties.storageProfile'");
   if (auto st = optional_object(storage, "source", "properties.storageProfile"); !st) return st;
   for (const char* key : {"id", "virtualMachineId", "communityGalleryImageId"})
-    if (auto st = optional_string(member(storage, "source"), key, "properties.storageProfile.source"); !st) return st;
-  if (auto st = check_disk_image(member(storage, "osDiskImage"), "properties.storageProfile.osDiskImage", false); !st)
+    if (auto st = optional_string(json_member(storage, "source"), key, "properties.storageProfile.source"); !st) return st;
+  if (auto st = check_disk_image(json_member(storage, "osDiskImage"), "properties.storageProfile.osDiskImage", false); !st)
     return st;
-  const json& data = member(storage, "dataDiskImages");
+  const json& data = json_member(storage, "dataDiskImages");
   if (!data.is_null() && !data.is_array())
     return invalid_content("Expected an array at path 'properties.storageProfile.dataDiskImages'");
   for (size_t i = 0; data.is_array() && i < data.size(); ++i)
@@ -176,22 +98,23 @@ struct Sources {
 
 Sources sources_of(const json& storage) {
   Sources s;
-  const json& source = member(storage, "source");
-  s.artifact = text_of(source, "id");
+  const json& source = json_member(storage, "source");
+  s.artifact = json_text(source, "id");
   s.artifact_path = "properties.storageProfile.source.id";
   if (s.artifact.empty()) {
-    s.artifact = text_of(source, "virtualMachineId");
+    s.artifact = json_text(source, "virtualMachineId");
     s.artifact_path = "properties.storageProfile.source.virtualMachineId";
   }
-  s.community = text_of(source, "communityGalleryImageId");
-  const json& os_source = member(member(storage, "osDiskImage"), "source");
-  s.os_disk = text_of(os_source, "id");
-  s.os_vhd = text_of(os_source, "uri");
-  const json& data = member(storage, "dataDiskImages");
+  s.community = json_text(source, "communityGalleryImageId");
+  const json& os_source = json_member(json_member(storage, "osDiskImage"), "source");
+  s.os_vhd = json_text(os_source, "uri");
+  // With a uri, an id names the storage account (the 2022-03-03 VHD form), not a disk.
+  if (s.os_vhd.empty()) s.os_disk = json_text(os_source, "id");
+  const json& data = json_member(storage, "dataDiskImages");
   for (size_t i = 0; data.is_array() && i < data.size(); ++i) {
-    const json& ds = member(data[i], "source");
-    std::string id = text_of(ds, "id");
-    s.data_disks.push_back(id.empty() ? text_of(ds, "uri") : id);
+    const json& ds = json_member(data[i], "source");
+    std::string uri = json_text(ds, "uri");
+    s.data_disks.push_back(uri.empty() ? json_text(ds, "id") : uri);
   }
   return s;
 }
@@ -215,7 +138,7 @@ Status check_one_source_kind(const Sources& s) {
 }
 
 Status check_data_disks(const json& storage, const Sources& s) {
-  const json& data = member(storage, "dataDiskImages");
+  const json& data = json_member(storage, "dataDiskImages");
   std::set<long long> luns;
   for (size_t i = 0; data.is_array() && i < data.size(); ++i)
     if (!luns.insert(data[i]["lun"].get<long long>()).second)
@@ -240,8 +163,24 @@ Status check_data_disks(const json& storage, const Sources& s) {
 // when the source does not record it, e.g. a snapshot's state).
 struct SourceFacts {
   std::string os_type, os_state, hyper_v, location;
-  json size_gb;
+  json os_disk_image = json::object();      // sizeInGB, hostCaching of the image's OS disk
+  json data_disk_images = json::array();    // {lun, sizeInGB, hostCaching} of its data disks
 };
+
+// A Compute disk description ({caching, diskSizeGB, lun}) as a gallery disk image.
+json disk_image_of(const json& disk) {
+  json out = json::object();
+  if (json_member(disk, "lun").is_number_integer()) out["lun"] = disk["lun"];
+  if (json_member(disk, "diskSizeGB").is_number_integer()) out["sizeInGB"] = disk["diskSizeGB"];
+  if (!json_text(disk, "caching").empty()) out["hostCaching"] = disk["caching"];
+  return out;
+}
+
+// The OS and data disks of a managed image or a VM, from its storage profile.
+void disks_of(const json& storage_profile, SourceFacts& f) {
+  f.os_disk_image = disk_image_of(json_member(storage_profile, "osDisk"));
+  for (const json& d : json_member(storage_profile, "dataDisks")) f.data_disk_images.push_back(disk_image_of(d));
+}
 
 Result<SourceFacts> facts_of_gallery_version(const json& version, Lookup& lookup) {
   const std::string id = version["id"];
@@ -250,35 +189,46 @@ Result<SourceFacts> facts_of_gallery_version(const json& version, Lookup& lookup
   SourceFacts f;
   if (*definition) {
     const json& p = (**definition)["properties"];
-    f = {text_of(p, "osType"), text_of(p, "osState"), text_of(p, "hyperVGeneration"), "", json()};
+    f.os_type = json_text(p, "osType");
+    f.os_state = json_text(p, "osState");
+    f.hyper_v = json_text(p, "hyperVGeneration");
+  }
+  // The new version inherits the source version's disk layout, without its sources.
+  const json& storage = json_member(json_member(version, "properties"), "storageProfile");
+  f.os_disk_image = json_member(storage, "osDiskImage").is_object() ? storage["osDiskImage"] : json::object();
+  f.os_disk_image.erase("source");
+  for (json d : json_member(storage, "dataDiskImages")) {
+    d.erase("source");
+    f.data_disk_images.push_back(d);
   }
   return f;
 }
 
 Result<SourceFacts> facts_of(const json& source, SourceKind kind, Lookup& lookup) {
-  const json& p = member(source, "properties");
+  const json& p = json_member(source, "properties");
   SourceFacts f;
-  f.location = text_of(source, "location");
+  f.location = json_text(source, "location");
   switch (kind) {
     case SourceKind::managed_image: {
-      const json& os = member(member(p, "storageProfile"), "osDisk");
-      f.os_type = text_of(os, "osType");
-      f.os_state = text_of(os, "osState");
-      f.hyper_v = text_of(p, "hyperVGeneration");
-      f.size_gb = member(os, "diskSizeGB");
+      const json& os = json_member(json_member(p, "storageProfile"), "osDisk");
+      f.os_type = json_text(os, "osType");
+      f.os_state = json_text(os, "osState");
+      f.hyper_v = json_text(p, "hyperVGeneration");
+      disks_of(json_member(p, "storageProfile"), f);
       return f;
     }
     case SourceKind::virtual_machine: {
-      f.os_type = text_of(member(member(p, "storageProfile"), "osDisk"), "osType");
-      f.os_state = text_of(p, "osState").empty() ? "Specialized" : text_of(p, "osState");
-      f.hyper_v = text_of(p, "hyperVGeneration");
+      f.os_type = json_text(json_member(json_member(p, "storageProfile"), "osDisk"), "osType");
+      f.os_state = is_generalized(source) ? "Generalized" : "Specialized";
+      f.hyper_v = json_text(json_member(p, "instanceView"), "hyperVGeneration");
+      disks_of(json_member(p, "storageProfile"), f);
       return f;
     }
     case SourceKind::snapshot:
     case SourceKind::disk:
-      f.os_type = text_of(p, "osType");
-      f.hyper_v = text_of(p, "hyperVGeneration");
-      f.size_gb = member(p, "diskSizeGB");
+      f.os_type = json_text(p, "osType");
+      f.hyper_v = json_text(p, "hyperVGeneration");
+      if (json_member(p, "diskSizeGB").is_number_integer()) f.os_disk_image["sizeInGB"] = p["diskSizeGB"];
       return f;
     case SourceKind::gallery_version: {
       auto g = facts_of_gallery_version(source, lookup);
@@ -312,8 +262,8 @@ Result<SourceFacts> check_source(const std::string& id, const std::string& path,
                    "image version being created.",
                    path);
   const json& d = definition["properties"];
-  const std::string want_type = text_of(d, "osType"), want_state = text_of(d, "osState"),
-                    want_gen = text_of(d, "hyperVGeneration");
+  const std::string want_type = json_text(d, "osType"), want_state = json_text(d, "osState"),
+                    want_gen = json_text(d, "hyperVGeneration");
   if (!facts->os_type.empty() && !iequals(facts->os_type, want_type))
     return invalid("Cannot create Gallery Image Version from: " + id + " since it has a different OS type ['" +
                        facts->os_type + "'] than the parent gallery image OS type ['" + want_type + "'].",
@@ -331,9 +281,11 @@ Result<SourceFacts> check_source(const std::string& id, const std::string& path,
 
 // A VHD source: a blob URI plus the storage account that holds it (which must exist).
 Status check_vhd(const json& source, const std::string& path, Lookup& lookup) {
-  const std::string uri = text_of(source, "uri");
+  const std::string uri = json_text(source, "uri");
   if (!istarts_with(uri, "https://")) return invalid("The VHD source uri '" + uri + "' is not an https blob URI.", path + ".uri");
-  const std::string account = text_of(source, "storageAccountId");
+  // 2022-03-03 names the account in source.id; later api-versions in storageAccountId.
+  const std::string account =
+      json_text(source, "storageAccountId").empty() ? json_text(source, "id") : json_text(source, "storageAccountId");
   if (account.empty())
     return invalid("Required parameter 'storageAccountId' is missing (null): a VHD source names the storage account "
                    "that holds the blob.",
@@ -361,7 +313,12 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
   if (!s.artifact.empty()) {
     auto facts = check_source(s.artifact, s.artifact_path, false, definition, location, lookup);
     if (!facts) return std::move(facts).error();
-    if (!facts->size_gb.is_null()) out["osDiskImage"]["sizeInGB"] = facts->size_gb;
+    // The version describes the disks it captured: what the request gave wins.
+    json os = facts->os_disk_image;
+    if (json_member(storage, "osDiskImage").is_object()) os.update(storage["osDiskImage"]);
+    if (!os.empty()) out["osDiskImage"] = os;
+    if (!json_member(storage, "dataDiskImages").is_array() && !facts->data_disk_images.empty())
+      out["dataDiskImages"] = facts->data_disk_images;
   } else if (!s.community.empty()) {
     if (!istarts_with(s.community, "/CommunityGalleries/"))
       return invalid("The community gallery image id '" + s.community + "' is not valid.",
@@ -369,20 +326,21 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
   } else if (!s.os_disk.empty()) {
     auto facts = check_source(s.os_disk, "properties.storageProfile.osDiskImage.source.id", true, definition, location, lookup);
     if (!facts) return std::move(facts).error();
-    if (!facts->size_gb.is_null()) out["osDiskImage"]["sizeInGB"] = facts->size_gb;
+    if (facts->os_disk_image.contains("sizeInGB")) out["osDiskImage"]["sizeInGB"] = facts->os_disk_image["sizeInGB"];
   } else if (auto st = check_vhd(storage["osDiskImage"]["source"], "properties.storageProfile.osDiskImage.source", lookup);
              !st) {
     return std::move(st).error();
   }
-  const json& data = member(storage, "dataDiskImages");
+  const json& data = json_member(storage, "dataDiskImages");
   for (size_t i = 0; data.is_array() && i < data.size(); ++i) {
     const std::string path = "properties.storageProfile.dataDiskImages[" + std::to_string(i) + "].source";
-    const json& source = member(data[i], "source");
-    if (!text_of(source, "id").empty()) {
-      auto facts = check_source(text_of(source, "id"), path + ".id", true, json{{"properties", json::object()}}, location,
+    const json& source = json_member(data[i], "source");
+    if (!json_text(source, "id").empty() && json_text(source, "uri").empty()) {
+      auto facts = check_source(json_text(source, "id"), path + ".id", true, json{{"properties", json::object()}}, location,
                                 lookup);
       if (!facts) return std::move(facts).error();
-    } else if (!text_of(source, "uri").empty()) {
+      if (facts->os_disk_image.contains("sizeInGB")) out["dataDiskImages"][i]["sizeInGB"] = facts->os_disk_image["sizeInGB"];
+    } else if (!json_text(source, "uri").empty()) {
       if (auto st = check_vhd(source, path, lookup); !st) return std::move(st).error();
     }
   }
@@ -396,8 +354,8 @@ Result<json> keep_storage_profile(const json& stored, const json& wanted) {
   if (changed(before.artifact, after.artifact)) return change_not_allowed("storageProfile.source.id");
   if (changed(before.os_disk, after.os_disk)) return change_not_allowed("storageProfile.osDiskImage.source.id");
   if (changed(before.os_vhd, after.os_vhd)) return change_not_allowed("storageProfile.osDiskImage.source.uri");
-  const json& data_before = member(stored, "dataDiskImages");
-  const json& data_after = member(wanted, "dataDiskImages");
+  const json& data_before = json_member(stored, "dataDiskImages");
+  const json& data_after = json_member(wanted, "dataDiskImages");
   if (data_after.is_array()) {
     std::set<long long> luns;
     for (const json& d : data_before.is_array() ? data_before : json::array()) luns.insert(d["lun"].get<long long>());
@@ -409,98 +367,10 @@ Result<json> keep_storage_profile(const json& stored, const json& wanted) {
   return stored;
 }
 
-// --- Publishing ----------------------------------------------------------------------------
-
-Result<std::string> region_display_name(const std::string& name, const std::string& path, const RegionCatalog& regions) {
-  const Region* r = regions.find(name);
-  if (r && r->supports_galleries) return r->display_name;
-  std::string available;
-  for (const Region& each : regions.regions())
-    if (each.supports_galleries) available += (available.empty() ? "" : ",") + each.name;
-  return bad_request("LocationNotAvailableForResourceType",
-                     "The provided location '" + name +
-                         "' is not available for resource type 'Microsoft.Compute/galleries/images/versions'. List of "
-                         "available regions for the resource type is '" + available + "'.",
-                     path);
-}
-
-// The publishing profile as stored: target regions named as the service names them, with
-// their replica count and storage type filled in, the version's own region among them.
-Result<json> build_publishing_profile(const json& wanted, const json* stored, const std::string& location,
-                                      Lookup& lookup) {
-  json out = stored ? *stored : json::object();
-  for (auto& [key, value] : wanted.items()) {
-    if (key == "publishedDate") continue;
-    if (value.is_null()) out.erase(key);
-    else out[key] = value;
-  }
-  if (out.contains("storageAccountType"))
-    out["storageAccountType"] = canonical(kStorageTypes, out["storageAccountType"].get<std::string>());
-  if (out.contains("replicationMode"))
-    out["replicationMode"] = canonical(kReplicationModes, out["replicationMode"].get<std::string>());
-  if (auto st = check_end_of_life_date(out, "properties.publishingProfile.endOfLifeDate", lookup.now_ms()); !st)
-    return std::move(st).error();
-
-  const json defaults_storage = out.value("storageAccountType", "Standard_LRS");
-  const int default_count = out.value("replicaCount", 1);
-  const RegionCatalog& catalog = lookup.regions();
-  const std::string home = catalog.find(location) ? catalog.find(location)->display_name : location;
-  json regions = out.contains("targetRegions") ? out["targetRegions"] : json::array({{{"name", location}}});
-  std::set<std::string> seen;
-  bool has_home = false;
-  for (size_t i = 0; i < regions.size(); ++i) {
-    json& r = regions[i];
-    const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "].name";
-    auto display = region_display_name(r["name"], path, catalog);
-    if (!display) return std::move(display).error();
-    if (!seen.insert(normalize_location(*display)).second)
-      return invalid("Duplicate regions are not allowed in target publishing regions.", "properties.publishingProfile.targetRegions");
-    if (iequals(normalize_location(*display), normalize_location(home))) has_home = true;
-    r["name"] = *display;
-    if (!r.contains("regionalReplicaCount") || r["regionalReplicaCount"].is_null()) r["regionalReplicaCount"] = default_count;
-    if (!r.contains("storageAccountType") || r["storageAccountType"].is_null()) r["storageAccountType"] = defaults_storage;
-    r["storageAccountType"] = canonical(kStorageTypes, r["storageAccountType"].get<std::string>());
-  }
-  if (!has_home) {
-    std::string names;
-    for (const json& r : regions) names += (names.empty() ? "" : ", ") + r["name"].get<std::string>();
-    return invalid("Gallery image version publishing profile regions '" + names +
-                       "' must contain the location of image version '" + home + "'.",
-                   "properties.publishingProfile.targetRegions");
-  }
-  out["targetRegions"] = regions;
-  if (!out.contains("replicaCount")) out["replicaCount"] = 1;
-  if (!out.contains("excludeFromLatest")) out["excludeFromLatest"] = false;
-  if (!out.contains("storageAccountType")) out["storageAccountType"] = "Standard_LRS";
-  return out;
-}
-
-Status check_fixed_publishing(const json& stored, const json& wanted) {
-  for (const char* key : {"storageAccountType", "replicationMode"}) {
-    const json& v = member(wanted, key);
-    if (v.is_string() && !iequals(text_of(stored, key), v.get<std::string>()))
-      return change_not_allowed(std::string("publishingProfile.") + key);
-  }
-  return ok_status();
-}
-
-// A replicated region may be removed only when the safety profile allows it.
-Status check_region_removal(const json& stored_props, const json& new_profile) {
-  const json& safety = member(stored_props, "safetyProfile");
-  if (member(safety, "allowDeletionOfReplicatedLocations") != json(false)) return ok_status();
-  std::set<std::string> kept;
-  for (const json& r : new_profile["targetRegions"]) kept.insert(normalize_location(r["name"].get<std::string>()));
-  for (const json& r : member(member(stored_props, "publishingProfile"), "targetRegions"))
-    if (!kept.count(normalize_location(r["name"].get<std::string>())))
-      return conflict("OperationNotAllowed",
-                      "Removing the replicated region '" + r["name"].get<std::string>() +
-                          "' is not allowed because safetyProfile.allowDeletionOfReplicatedLocations is false.");
-  return ok_status();
-}
-
 
 class GalleryImageVersionType final : public ResourceType {
  public:
+  json view(const json& stored, const std::string& expand) const override { return version_view(stored, expand); }
   std::string type() const override { return "Microsoft.Compute/galleries/images/versions"; }
   const ResourceType* parent() const override { return &gallery_image_type(); }
 
@@ -513,38 +383,39 @@ class GalleryImageVersionType final : public ResourceType {
   }
 
   Status check_body(const json& body, bool) const override {
-    const json& p = member(body, "properties");
+    const json& p = json_member(body, "properties");
     if (p.is_null()) return ok_status();
     if (auto st = check_publishing_profile(p); !st) return st;
     if (auto st = check_storage_profile(p); !st) return st;
     if (auto st = optional_object(p, "safetyProfile", "properties"); !st) return st;
     for (const char* key : {"allowDeletionOfReplicatedLocations", "blockDeletionBeforeEndOfLife"})
-      if (auto st = optional_bool(member(p, "safetyProfile"), key, "properties.safetyProfile"); !st) return st;
+      if (auto st = optional_bool(json_member(p, "safetyProfile"), key, "properties.safetyProfile"); !st) return st;
     return ok_status();
   }
 
   Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
-    const json& in = member(request.body, "properties");
+    const json& in = json_member(request.body, "properties");
     const json* stored = request.stored ? &(*request.stored)["properties"] : nullptr;
-    const std::string location = request.stored ? text_of(*request.stored, "location") : text_of(request.body, "location");
+    const std::string location = request.stored ? json_text(*request.stored, "location") : json_text(request.body, "location");
     const json& definition = request.parent;
     const std::string region = lookup.regions().find(location) ? lookup.regions().find(location)->name : location;
 
     json out = stored ? *stored : json::object();
     if (stored) {
-      auto storage = keep_storage_profile(out["storageProfile"], member(in, "storageProfile"));
+      auto storage = keep_storage_profile(out["storageProfile"], json_member(in, "storageProfile"));
       if (!storage) return std::move(storage).error();
-      if (auto st = check_fixed_publishing(out["publishingProfile"], member(in, "publishingProfile")); !st)
+      if (auto st = check_fixed_publishing(out["publishingProfile"], json_member(in, "publishingProfile"), "galleryImageVersion"); !st)
         return std::move(st).error();
     } else {
       if (auto st = check_version_limit(request, lookup); !st) return std::move(st).error();
-      auto storage = build_storage_profile(member(in, "storageProfile"), definition, region, lookup);
+      auto storage = build_storage_profile(json_member(in, "storageProfile"), definition, region, lookup);
       if (!storage) return std::move(storage).error();
       out["storageProfile"] = *storage;
     }
-    const json& profile_in = member(in, "publishingProfile");
+    const json& profile_in = json_member(in, "publishingProfile");
     auto profile = build_publishing_profile(profile_in.is_object() ? profile_in : json::object(),
-                                            stored ? &out["publishingProfile"] : nullptr, region, lookup);
+                                            stored ? &out["publishingProfile"] : nullptr, region, lookup,
+                                            PublishingRules{type(), true});
     if (!profile) return std::move(profile).error();
     if (stored)
       if (auto st = check_region_removal(*stored, *profile); !st) return std::move(st).error();
@@ -552,19 +423,19 @@ class GalleryImageVersionType final : public ResourceType {
     out["publishingProfile"] = *profile;
 
     json safety = out.value("safetyProfile", json{{"allowDeletionOfReplicatedLocations", true}});
-    const json& safety_in = member(in, "safetyProfile");
+    const json& safety_in = json_member(in, "safetyProfile");
     for (const char* key : {"allowDeletionOfReplicatedLocations", "blockDeletionBeforeEndOfLife"})
-      if (member(safety_in, key).is_boolean()) safety[key] = safety_in[key];
+      if (json_member(safety_in, key).is_boolean()) safety[key] = safety_in[key];
     out["safetyProfile"] = safety;
     out.erase("replicationStatus");
     return out;
   }
 
   Status check_delete(const json& stored, Lookup& lookup) const override {
-    const json& p = member(stored, "properties");
-    if (member(member(p, "safetyProfile"), "blockDeletionBeforeEndOfLife") != json(true)) return ok_status();
+    const json& p = json_member(stored, "properties");
+    if (json_member(json_member(p, "safetyProfile"), "blockDeletionBeforeEndOfLife") != json(true)) return ok_status();
     std::int64_t eol = 0;
-    const std::string date = text_of(member(p, "publishingProfile"), "endOfLifeDate");
+    const std::string date = json_text(json_member(p, "publishingProfile"), "endOfLifeDate");
     if (!date.empty() && parse_iso8601(date, eol) && eol <= lookup.now_ms()) return ok_status();
     return conflict("DeleteGalleryImageVersionBlockedBeforeEndOfLife",
                     "Deletion of Gallery image version is not allowed because the image is enabled for "

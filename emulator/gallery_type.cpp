@@ -4,6 +4,7 @@
 #include "emulator/name_rules.h"
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
+#include "emulator/source_rules.h"
 #include "emulator/text.h"
 
 namespace acg {
@@ -66,6 +67,53 @@ Status check_name_unique_in_subscription(const WriteRequest& request, Lookup& lo
   return ok_status();
 }
 
+constexpr const char* kIdentityTypes[] = {"None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"};
+
+std::string canonical_identity_type(const std::string& value) {
+  std::string compact;
+  for (char c : value)
+    if (c != ' ') compact += c;
+  for (const char* t : kIdentityTypes) {
+    std::string candidate;
+    for (const char* c = t; *c; ++c)
+      if (*c != ' ') candidate += *c;
+    if (iequals(candidate, compact)) return t;
+  }
+  return {};
+}
+
+// identity: {type, userAssignedIdentities: {<id>: {}}}, the managed identity of a gallery.
+Status check_identity(const json& body) {
+  if (auto st = optional_object(body, "identity", ""); !st) return st;
+  const json& identity = json_member(body, "identity");
+  if (identity.is_null()) return ok_status();
+  if (canonical_identity_type(json_text(identity, "type")).empty())
+    return bad_request("InvalidParameter",
+                       "The value '" + json_text(identity, "type") +
+                           "' of parameter 'identity.type' is not valid. Allowed values are 'None', 'SystemAssigned', "
+                           "'UserAssigned', 'SystemAssigned, UserAssigned'.",
+                       "identity.type");
+  return optional_object(identity, "userAssignedIdentities", "identity");
+}
+
+// The identity as the service reports it: ids for the system-assigned principal and for each
+// user-assigned identity (derived from the gallery's id, so they are stable).
+json identity_view(const json& wanted, const WriteRequest& request) {
+  const std::string type = canonical_identity_type(json_text(wanted, "type"));
+  json out = {{"type", type}};
+  if (type.find("SystemAssigned") != std::string::npos) {
+    out["principalId"] = derived_guid(request.id + "#system");
+    out["tenantId"] = request.tenant;
+  }
+  if (type.find("UserAssigned") != std::string::npos) {
+    out["userAssignedIdentities"] = json::object();
+    for (auto& [id, value] : json_member(wanted, "userAssignedIdentities").items())
+      out["userAssignedIdentities"][id] = {{"principalId", derived_guid(id + "#principal")},
+                                           {"clientId", derived_guid(id + "#client")}};
+  }
+  return out;
+}
+
 class GalleryType final : public ResourceType {
  public:
   std::string type() const override { return "Microsoft.Compute/galleries"; }
@@ -73,6 +121,7 @@ class GalleryType final : public ResourceType {
   Status check_name(std::string_view name) const override { return check_gallery_name(name); }
 
   Status check_body(const json& body, bool) const override {
+    if (auto st = check_identity(body); !st) return st;
     const json properties = body.value("properties", json::object());
     if (!properties.is_object()) return ok_status();
     if (auto st = optional_string(properties, "description", "properties"); !st) return st;
@@ -82,6 +131,13 @@ class GalleryType final : public ResourceType {
     if (auto sd = properties.find("softDeletePolicy"); sd != properties.end() && sd->is_object())
       return optional_bool(*sd, "isSoftDeleteEnabled", "properties.softDeletePolicy");
     return ok_status();
+  }
+
+  void apply_members(json& resource, const json& body, const WriteRequest& request) const override {
+    const json& identity = json_member(body, "identity");
+    if (!identity.is_object()) return;
+    if (canonical_identity_type(json_text(identity, "type")) == "None") resource.erase("identity");
+    else resource["identity"] = identity_view(identity, request);
   }
 
   Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {

@@ -7,6 +7,18 @@ namespace acg {
 
 using nlohmann::json;
 
+const json& json_member(const json& object, const char* key) {
+  static const json null_value;
+  if (!object.is_object()) return null_value;
+  auto it = object.find(key);
+  return it == object.end() ? null_value : *it;
+}
+
+std::string json_text(const json& object, const char* key) {
+  const json& v = json_member(object, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 ArmError invalid_content(std::string_view detail) {
   return bad_request("InvalidRequestContent",
                      "The request content was invalid and could not be deserialized: '" +

@@ -14,6 +14,11 @@ namespace acg {
 class RegionCatalog;
 struct Region;
 
+// object[key] when object is an object holding key, else a null value (never throws).
+const nlohmann::json& json_member(const nlohmann::json& object, const char* key);
+// object[key] when it is a string, else empty.
+std::string json_text(const nlohmann::json& object, const char* key);
+
 // "The request content was invalid and could not be deserialized: ..." (400).
 ArmError invalid_content(std::string_view detail);
 

@@ -40,6 +40,7 @@ struct WriteRequest {
   const std::string& id;           // the id being written (canonical casing)
   const std::string& name;
   const std::string& subscription;
+  const std::string& tenant;       // the subscription's tenant
   bool patch = false;
 };
 
@@ -61,8 +62,16 @@ class ResourceType {
   virtual Status check_body(const nlohmann::json& body, bool patch) const = 0;
   // The "properties" object to store for this write (provisioningState is set by the core).
   virtual Result<nlohmann::json> properties(const WriteRequest& request, Lookup& lookup) const = 0;
+  // Members beside "properties" that the type's real shape has (sku, kind): set them in the
+  // resource being stored, inside the write's transaction. check_body has accepted `body`.
+  virtual void apply_members(nlohmann::json& /*resource*/, const nlohmann::json& /*body*/,
+                             const WriteRequest& /*request*/) const {}
   // Extra refusals before a delete (children are checked by the core).
   virtual Status check_delete(const nlohmann::json& /*stored*/, Lookup& /*lookup*/) const { return ok_status(); }
+
+  // What a GET returns: the stored resource, plus what `expand` ($expand, e.g.
+  // "ReplicationStatus") asks for.
+  virtual nlohmann::json view(const nlohmann::json& stored, const std::string& /*expand*/) const { return stored; }
 
   // The last segment of the type: "images".
   std::string segment() const;
@@ -72,5 +81,7 @@ class ResourceType {
 const ResourceType& gallery_type();
 const ResourceType& gallery_image_type();
 const ResourceType& gallery_image_version_type();
+const ResourceType& gallery_application_type();
+const ResourceType& gallery_application_version_type();
 
 }  // namespace acg

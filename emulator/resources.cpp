@@ -167,12 +167,15 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     const std::string id = resource["id"];
     const std::string stored_name = resource["name"];
     json* previous = *stored ? &resource : nullptr;
-    auto properties = type.properties(WriteRequest{body, previous, *parent, id, stored_name, sub, patch}, lookup);
+    const std::string tenant = identities_.find_subscription(ref.subscription)->tenant_id;
+    const WriteRequest request{body, previous, *parent, id, stored_name, sub, tenant, patch};
+    auto properties = type.properties(request, lookup);
     if (!properties) return std::move(properties).error();
 
     if (!patch) resource.erase("tags");
     if (body.contains("tags") && !body["tags"].is_null()) resource["tags"] = body["tags"];
     resource["properties"] = std::move(*properties);
+    type.apply_members(resource, body, request);
     auto operation = begin_operation("provision", id, sub, resource.value("location", ""));
     if (!operation) return std::move(operation).error();
     resource["properties"]["provisioningState"] = !*operation ? "Succeeded" : (*stored ? "Updating" : "Creating");
@@ -181,7 +184,7 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
   });
 }
 
-Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef& ref) {
+Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef& ref, const std::string& expand) {
   return read<json>([&]() -> Result<json> {
     auto parent = resolve_parent(type, ref, true);
     if (!parent) {
@@ -191,7 +194,7 @@ Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef&
     auto stored = load(child_id(*parent, type, ref.names.back()));
     if (!stored) return std::move(stored).error();
     if (!*stored) return resource_not_found(type, ref);
-    return std::move(**stored);
+    return type.view(**stored, expand);
   });
 }
 

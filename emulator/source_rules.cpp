@@ -10,12 +10,6 @@ namespace acg {
 
 using nlohmann::json;
 
-const std::vector<const char*> kOsTypes = {"Windows", "Linux"};
-const std::vector<const char*> kOsStates = {"Generalized", "Specialized"};
-const std::vector<const char*> kHyperVGenerations = {"V1", "V2"};
-const std::vector<const char*> kCachingTypes = {"None", "ReadOnly", "ReadWrite"};
-const std::vector<const char*> kDiskSkus = {"Standard_LRS",    "Premium_LRS", "StandardSSD_LRS", "Standard_ZRS",
-                                            "Premium_ZRS",     "StandardSSD_ZRS", "PremiumV2_LRS", "UltraSSD_LRS"};
 
 namespace {
 

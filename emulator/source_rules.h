@@ -21,11 +21,14 @@ struct EnumRule {
   std::vector<const char*> values;
 };
 
-extern const std::vector<const char*> kOsTypes;           // Windows, Linux
-extern const std::vector<const char*> kOsStates;          // Generalized, Specialized
-extern const std::vector<const char*> kHyperVGenerations;  // V1, V2
-extern const std::vector<const char*> kCachingTypes;      // None, ReadOnly, ReadWrite
-extern const std::vector<const char*> kDiskSkus;          // Standard_LRS ... UltraSSD_LRS
+// Inline, so they are initialised before any rule built from them at namespace scope in a
+// file that includes this header (cross-file static initialisation order is unspecified).
+inline const std::vector<const char*> kOsTypes = {"Windows", "Linux"};
+inline const std::vector<const char*> kOsStates = {"Generalized", "Specialized"};
+inline const std::vector<const char*> kHyperVGenerations = {"V1", "V2"};
+inline const std::vector<const char*> kCachingTypes = {"None", "ReadOnly", "ReadWrite"};
+inline const std::vector<const char*> kDiskSkus = {"Standard_LRS",  "Premium_LRS",     "StandardSSD_LRS", "Standard_ZRS",
+                                                   "Premium_ZRS",   "StandardSSD_ZRS", "PremiumV2_LRS",   "UltraSSD_LRS"};
 
 // 400 InvalidParameter.
 ArmError invalid_parameter(const std::string& message, const std::string& target);

@@ -1,0 +1,208 @@
+#include "emulator/publishing_profile.h"
+
+#include <set>
+
+#include "emulator/region_catalog.h"
+#include "emulator/request_body.h"
+#include "emulator/text.h"
+
+namespace acg {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStorageTypes[] = {"Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS"};
+constexpr const char* kReplicationModes[] = {"Full", "Shallow"};
+constexpr int kMaxReplicas = 100;
+
+ArmError invalid(const std::string& message, const std::string& target) {
+  return bad_request("InvalidParameter", message, target);
+}
+
+template <size_t N>
+std::string canonical(const char* const (&allowed)[N], const std::string& value) {
+  for (const char* a : allowed)
+    if (iequals(a, value)) return a;
+  return {};
+}
+
+Status check_count(const json& value, const std::string& path) {
+  if (value.is_null()) return ok_status();
+  if (!value.is_number_integer()) return invalid_content("Expected an integer at path '" + path + "'");
+  const long long n = value.get<long long>();
+  if (n < 1 || n > kMaxReplicas)
+    return invalid("The value " + std::to_string(n) + " of parameter " + path +
+                       " is out of range. The value must be between 1 and " + std::to_string(kMaxReplicas) +
+                       ", inclusive",
+                   path);
+  return ok_status();
+}
+
+Status check_storage_type(const json& value, const std::string& path) {
+  if (value.is_null()) return ok_status();
+  if (!value.is_string() || canonical(kStorageTypes, value.get<std::string>()).empty())
+    return invalid("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) + "' of parameter '" +
+                       path + "' is not valid. Allowed values are 'Standard_LRS', 'Standard_ZRS', 'Premium_LRS', "
+                       "'PremiumV2_LRS'.",
+                   path);
+  return ok_status();
+}
+
+Status check_target_regions(const json& profile) {
+  const json& regions = json_member(profile, "targetRegions");
+  if (regions.is_null()) return ok_status();
+  if (!regions.is_array()) return invalid_content("Expected an array at path 'properties.publishingProfile.targetRegions'");
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const json& r = regions[i];
+    const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "]";
+    if (!r.is_object() || !r.contains("name") || !r["name"].is_string())
+      return invalid("Required parameter 'targetRegions[" + std::to_string(i) + "].name' is missing (null).", path + ".name");
+    if (auto st = check_count(json_member(r, "regionalReplicaCount"), path + ".regionalReplicaCount"); !st) return st;
+    if (auto st = check_storage_type(json_member(r, "storageAccountType"), path + ".storageAccountType"); !st) return st;
+    if (auto st = optional_bool(r, "excludeFromLatest", path); !st) return st;
+    if (auto st = optional_object(r, "encryption", path); !st) return st;
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status check_publishing_profile(const json& p) {
+  const json& profile = json_member(p, "publishingProfile");
+  if (profile.is_null()) return ok_status();
+  if (!profile.is_object()) return invalid_content("Expected an object at path 'properties.publishingProfile'");
+  const std::string base = "properties.publishingProfile";
+  if (auto st = check_count(json_member(profile, "replicaCount"), base + ".replicaCount"); !st) return st;
+  if (auto st = optional_bool(profile, "excludeFromLatest", base); !st) return st;
+  if (auto st = optional_string(profile, "endOfLifeDate", base); !st) return st;
+  if (auto st = check_storage_type(json_member(profile, "storageAccountType"), base + ".storageAccountType"); !st) return st;
+  const json& mode = json_member(profile, "replicationMode");
+  if (!mode.is_null() && (!mode.is_string() || canonical(kReplicationModes, mode.get<std::string>()).empty()))
+    return invalid("The value '" + mode.dump() + "' of parameter 'replicationMode' is not valid. Allowed values are "
+                   "'Full', 'Shallow'.",
+                   base + ".replicationMode");
+  return check_target_regions(profile);
+}
+
+
+namespace {
+
+
+Result<std::string> region_display_name(const std::string& name, const std::string& path, const RegionCatalog& regions,
+                                        const std::string& resource_type) {
+  const Region* r = regions.find(name);
+  if (r && r->supports_galleries) return r->display_name;
+  std::string available;
+  for (const Region& each : regions.regions())
+    if (each.supports_galleries) available += (available.empty() ? "" : ",") + each.name;
+  return bad_request("LocationNotAvailableForResourceType",
+                     "The provided location '" + name +
+                         "' is not available for resource type '" + resource_type + "'. List of "
+                         "available regions for the resource type is '" + available + "'.",
+                     path);
+}
+
+// The publishing profile as stored: target regions named as the service names them, with
+// their replica count and storage type filled in, the version's own region among them.
+}  // namespace
+
+Result<json> build_publishing_profile(const json& wanted, const json* stored, const std::string& location,
+                                      Lookup& lookup, const PublishingRules& rules) {
+  json out = stored ? *stored : json::object();
+  for (auto& [key, value] : wanted.items()) {
+    if (key == "publishedDate") continue;
+    if (value.is_null()) out.erase(key);
+    else out[key] = value;
+  }
+  if (out.contains("storageAccountType"))
+    out["storageAccountType"] = canonical(kStorageTypes, out["storageAccountType"].get<std::string>());
+  if (out.contains("replicationMode"))
+    out["replicationMode"] = canonical(kReplicationModes, out["replicationMode"].get<std::string>());
+  if (rules.future_end_of_life)
+    if (auto st = check_end_of_life_date(out, "properties.publishingProfile.endOfLifeDate", lookup.now_ms()); !st)
+      return std::move(st).error();
+
+  const json defaults_storage = out.value("storageAccountType", "Standard_LRS");
+  const int default_count = out.value("replicaCount", 1);
+  const RegionCatalog& catalog = lookup.regions();
+  const std::string home = catalog.find(location) ? catalog.find(location)->display_name : location;
+  json regions = out.contains("targetRegions") ? out["targetRegions"] : json::array({{{"name", location}}});
+  std::set<std::string> seen;
+  bool has_home = false;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    json& r = regions[i];
+    const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "].name";
+    auto display = region_display_name(r["name"], path, catalog, rules.resource_type);
+    if (!display) return std::move(display).error();
+    if (!seen.insert(normalize_location(*display)).second)
+      return invalid("Duplicate regions are not allowed in target publishing regions.", "properties.publishingProfile.targetRegions");
+    if (iequals(normalize_location(*display), normalize_location(home))) has_home = true;
+    r["name"] = *display;
+    if (!r.contains("regionalReplicaCount") || r["regionalReplicaCount"].is_null()) r["regionalReplicaCount"] = default_count;
+    if (!r.contains("storageAccountType") || r["storageAccountType"].is_null()) r["storageAccountType"] = defaults_storage;
+    r["storageAccountType"] = canonical(kStorageTypes, r["storageAccountType"].get<std::string>());
+    // A region without its own flag follows the version's.
+    if (!r.contains("excludeFromLatest") || r["excludeFromLatest"].is_null())
+      r["excludeFromLatest"] = out.value("excludeFromLatest", false);
+  }
+  if (!has_home) {
+    std::string names;
+    for (const json& r : regions) names += (names.empty() ? "" : ", ") + r["name"].get<std::string>();
+    return invalid("Gallery image version publishing profile regions '" + names +
+                       "' must contain the location of image version '" + home + "'.",
+                   "properties.publishingProfile.targetRegions");
+  }
+  out["targetRegions"] = regions;
+  if (!out.contains("replicaCount")) out["replicaCount"] = 1;
+  if (!out.contains("excludeFromLatest")) out["excludeFromLatest"] = false;
+  if (!out.contains("storageAccountType")) out["storageAccountType"] = "Standard_LRS";
+  return out;
+}
+
+Status check_fixed_publishing(const json& stored, const json& wanted, const std::string& owner) {
+  for (const char* key : {"storageAccountType", "replicationMode"}) {
+    const json& v = json_member(wanted, key);
+    if (v.is_string() && !iequals(json_text(stored, key), v.get<std::string>()))
+      return conflict("PropertyChangeNotAllowed", "Changing property '" + owner + ".properties.publishingProfile." +
+                                                      key + "' is not allowed.");
+  }
+  return ok_status();
+}
+
+// A replicated region may be removed only when the safety profile allows it.
+Status check_region_removal(const json& stored_props, const json& new_profile) {
+  const json& safety = json_member(stored_props, "safetyProfile");
+  if (json_member(safety, "allowDeletionOfReplicatedLocations") != json(false)) return ok_status();
+  std::set<std::string> kept;
+  for (const json& r : new_profile["targetRegions"]) kept.insert(normalize_location(r["name"].get<std::string>()));
+  for (const json& r : json_member(json_member(stored_props, "publishingProfile"), "targetRegions"))
+    if (!kept.count(normalize_location(r["name"].get<std::string>())))
+      return conflict("OperationNotAllowed",
+                      "Removing the replicated region '" + r["name"].get<std::string>() +
+                          "' is not allowed because safetyProfile.allowDeletionOfReplicatedLocations is false.");
+  return ok_status();
+}
+
+
+json replication_status(const json& properties) {
+  const std::string state = json_text(properties, "provisioningState");
+  const bool failed = state == "Failed";
+  const bool done = state == "Succeeded";
+  json summary = json::array();
+  for (const json& r : json_member(json_member(properties, "publishingProfile"), "targetRegions"))
+    summary.push_back({{"region", json_text(r, "name")},
+                       {"state", failed ? "Failed" : done ? "Completed" : "Replicating"},
+                       {"details", ""},
+                       {"progress", done ? 100 : 0}});
+  return {{"aggregatedState", failed ? "Failed" : done ? "Completed" : "InProgress"}, {"summary", summary}};
+}
+
+json version_view(const json& stored, const std::string& expand) {
+  if (!iequals(expand, "ReplicationStatus")) return stored;
+  json view = stored;
+  view["properties"]["replicationStatus"] = replication_status(stored["properties"]);
+  return view;
+}
+
+}  // namespace acg

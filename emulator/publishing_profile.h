@@ -1,0 +1,48 @@
+#pragma once
+// The publishing profile image versions and application versions share: target regions with
+// their replica counts and storage types, the common replica count, excludeFromLatest,
+// end of life, storage account type and replication mode (fixed once published), and the
+// rule that a replicated region is removed only when the safety profile allows it.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "emulator/arm_error.h"
+#include "emulator/resource_type.h"
+
+namespace acg {
+
+// Shape checks of properties.publishingProfile, before anything is read.
+Status check_publishing_profile(const nlohmann::json& properties);
+
+struct PublishingRules {
+  std::string resource_type;      // for region errors: "Microsoft.Compute/galleries/images/versions"
+  bool future_end_of_life = true;  // image versions refuse a past endOfLifeDate; applications do not
+};
+
+// The profile as stored: `wanted` merged over `stored` (null when creating); target regions
+// named as the service names them ("West US"), each with its replica count and storage type,
+// the artifact's own region among them (it is the only one when none is given).
+Result<nlohmann::json> build_publishing_profile(const nlohmann::json& wanted, const nlohmann::json* stored,
+                                                const std::string& location, Lookup& lookup,
+                                                const PublishingRules& rules);
+
+// storageAccountType and replicationMode cannot change once published. `owner` names the
+// resource in messages: "galleryImageVersion".
+Status check_fixed_publishing(const nlohmann::json& stored, const nlohmann::json& wanted, const std::string& owner);
+
+// A replicated region may be removed only when safetyProfile.allowDeletionOfReplicatedLocations
+// is not false.
+Status check_region_removal(const nlohmann::json& stored_properties, const nlohmann::json& new_profile);
+
+// properties.replicationStatus for $expand=ReplicationStatus: one entry per target region.
+// Replication is not simulated yet, so a region is Completed (100%) once the artifact's
+// provisioning succeeded, Replicating (0%) while it runs, Failed when it failed.
+nlohmann::json replication_status(const nlohmann::json& properties);
+
+// The view image and application versions share: the stored resource, plus the
+// replication status when `expand` asks for it (case-insensitively).
+nlohmann::json version_view(const nlohmann::json& stored, const std::string& expand);
+
+}  // namespace acg

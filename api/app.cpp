@@ -93,7 +93,7 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto store = storage::open_sqlite_store(db_path);
   if (!store.ok()) return internal_error(store.error().message);
 
-  EmulatorSettings settings{options.operation_delay_ms, options.page_size};
+  EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition};
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);
   // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache

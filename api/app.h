@@ -31,6 +31,7 @@ struct AppOptions {
   bool accept_any_token = false;
   std::int64_t operation_delay_ms = 0;
   int page_size = 100;
+  int max_versions_per_definition = 1000;
   std::string cloud = "AzureCloud";
   std::uint64_t seed = 0;        // 0: random ids; otherwise reproducible ids
   bool log_requests = false;

@@ -26,6 +26,8 @@ Behaviour
   --operation-delay-ms N    simulated duration of gallery and resource-group writes (default 0:
                             they finish synchronously; >0 exercises long-running operations)
   --page-size N             items per list page before nextLink (default 100)
+  --max-versions-per-definition N
+                            image versions one image definition may hold (default 1000)
   --cloud NAME              region catalog: AzureCloud (default), AzureUSGovernment, AzureChinaCloud
   --accept-any-token        take any bearer token as the default principal (static-token clients)
   --seed N                  reproducible ids (default: random)
@@ -69,7 +71,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag == "--log-requests") { o.log_requests = true; continue; }
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
-        flag != "--seed" && flag != "--io-threads" && flag != "--worker-threads")
+        flag != "--seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads")
       return "unknown option '" + flag + "' (see --help)";
     if (!value(v)) return missing();
     if (flag == "--host") o.host = v;
@@ -81,6 +83,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     else if (flag == "--operation-delay-ms") { if (!parse_int<std::int64_t>(v, o.operation_delay_ms, 0, 86400000)) return bad(); }
     else if (flag == "--page-size") { if (!parse_int<int>(v, o.page_size, 1, 1000)) return bad(); }
     else if (flag == "--cloud") o.cloud = v;
+    else if (flag == "--max-versions-per-definition") { if (!parse_int<int>(v, o.max_versions_per_definition, 1, 1000000)) return bad(); }
     else if (flag == "--seed") { if (!parse_int<std::uint64_t>(v, o.seed, 0, UINT64_MAX)) return bad(); }
     else if (flag == "--io-threads") { if (!parse_int<int>(v, o.io_threads, 1, 64)) return bad(); }
     else if (flag == "--worker-threads") { if (!parse_int<int>(v, o.worker_threads, 1, 64)) return bad(); }

@@ -53,6 +53,7 @@ std::vector<Served> served_types() {
       {&disk_type(), ApiFamily::disks, 200},
       {&virtual_machine_type(), ApiFamily::compute, 201},
       {&storage_account_type(), ApiFamily::storage, 200},
+      {&disk_encryption_set_type(), ApiFamily::disks, 200},
   };
 }
 

@@ -149,9 +149,12 @@ Status check_data_disks(const json& storage, const Sources& s) {
   for (const std::string& id : s.data_disks) {
     if (id.empty()) continue;
     const std::string key = to_lower(id);
-    if (iequals(id, s.os_disk) || iequals(id, s.os_vhd))
+    // The same snapshot or disk cannot be both. (The same VHD blob can: the official
+    // WithVHD examples publish one blob as the OS disk and a data disk.)
+    if (iequals(id, s.os_disk))
       return invalid("OSDiskImage and DataDiskImage cannot point to same blob " + id + ".",
                      "properties.storageProfile.dataDiskImages");
+    if (istarts_with(id, "https://")) continue;
     if (!ids.insert(key).second)
       return invalid("Duplicated source ids are found in the input disks. Source id should be unique for each disk.",
                      "properties.storageProfile.dataDiskImages");
@@ -368,6 +371,46 @@ Result<json> keep_storage_profile(const json& stored, const json& wanted) {
 }
 
 
+// targetRegions[].encryption: every disk encryption set named must exist, belong to the
+// gallery's subscription and sit in that region; a data-disk LUN appears once per region.
+// (Not enforced, because the official examples do otherwise: that every region be encrypted
+// when one is, and that each LUN be one of the version's data disks.)
+Status check_encryption(const json& profile, const std::string& subscription, Lookup& lookup) {
+  for (const json& region : json_member(profile, "targetRegions")) {
+    const json& encryption = json_member(region, "encryption");
+    if (!encryption.is_object()) continue;
+    const std::string region_name = json_text(region, "name");
+    std::vector<std::string> sets;
+    if (!json_text(json_member(encryption, "osDiskImage"), "diskEncryptionSetId").empty())
+      sets.push_back(json_text(encryption["osDiskImage"], "diskEncryptionSetId"));
+    std::set<long long> seen;
+    for (const json& d : json_member(encryption, "dataDiskImages")) {
+      const long long lun = json_member(d, "lun").is_number_integer() ? d["lun"].get<long long>() : -1;
+      if (!seen.insert(lun).second)
+        return invalid("Duplicated lun " + std::to_string(lun) + " in the data disk image encryption of region '" +
+                           region_name + "'.",
+                       "properties.publishingProfile.targetRegions.encryption.dataDiskImages");
+      if (!json_text(d, "diskEncryptionSetId").empty()) sets.push_back(json_text(d, "diskEncryptionSetId"));
+    }
+    for (const std::string& id : sets) {
+      if (!istarts_with(id, "/subscriptions/" + subscription + "/"))
+        return invalid("The disk encryption set " + id + " must be in the same subscription " + subscription +
+                           " as the gallery.",
+                       "properties.publishingProfile.targetRegions.encryption");
+      auto des = lookup.load(id);
+      if (!des) return std::move(des).error();
+      if (!*des)
+        return invalid("Disk encryption set " + id + " was not found.", "properties.publishingProfile.targetRegions.encryption");
+      if (normalize_location(json_text(**des, "location")) != normalize_location(region_name))
+        return invalid("The disk encryption set " + id + " is in region '" + json_text(**des, "location") +
+                           "', not in target region '" + region_name +
+                           "'. A region's replicas are encrypted with a disk encryption set of that region.",
+                       "properties.publishingProfile.targetRegions.encryption");
+    }
+  }
+  return ok_status();
+}
+
 class GalleryImageVersionType final : public ResourceType {
  public:
   json view(const json& stored, const std::string& expand) const override { return version_view(stored, expand); }
@@ -411,6 +454,8 @@ class GalleryImageVersionType final : public ResourceType {
       auto storage = build_storage_profile(json_member(in, "storageProfile"), definition, region, lookup);
       if (!storage) return std::move(storage).error();
       out["storageProfile"] = *storage;
+      // Security settings (UEFI keys) are part of what was published: kept as given.
+      if (json_member(in, "securityProfile").is_object()) out["securityProfile"] = in["securityProfile"];
     }
     const json& profile_in = json_member(in, "publishingProfile");
     auto profile = build_publishing_profile(profile_in.is_object() ? profile_in : json::object(),
@@ -419,6 +464,8 @@ class GalleryImageVersionType final : public ResourceType {
     if (!profile) return std::move(profile).error();
     if (stored)
       if (auto st = check_region_removal(*stored, *profile); !st) return std::move(st).error();
+    if (auto st = check_encryption(*profile, request.subscription, lookup); !st)
+      return std::move(st).error();
     if (!stored) (*profile)["publishedDate"] = format_arm_time(lookup.now_ms());
     out["publishingProfile"] = *profile;
 

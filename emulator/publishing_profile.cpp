@@ -139,6 +139,12 @@ Result<json> build_publishing_profile(const json& wanted, const json* stored, co
       return invalid("Duplicate regions are not allowed in target publishing regions.", "properties.publishingProfile.targetRegions");
     if (iequals(normalize_location(*display), normalize_location(home))) has_home = true;
     r["name"] = *display;
+    // An update restating a region without its encryption keeps the region's encryption:
+    // existing replicas stay encrypted with the keys they were made with.
+    if (stored && !r.contains("encryption"))
+      for (const json& before : json_member(*stored, "targetRegions"))
+        if (normalize_location(json_text(before, "name")) == normalize_location(*display) && before.contains("encryption"))
+          r["encryption"] = before["encryption"];
     if (!r.contains("regionalReplicaCount") || r["regionalReplicaCount"].is_null()) r["regionalReplicaCount"] = default_count;
     if (!r.contains("storageAccountType") || r["storageAccountType"].is_null()) r["storageAccountType"] = defaults_storage;
     r["storageAccountType"] = canonical(kStorageTypes, r["storageAccountType"].get<std::string>());
@@ -199,7 +205,8 @@ json replication_status(const json& properties) {
 }
 
 json version_view(const json& stored, const std::string& expand) {
-  if (!iequals(expand, "ReplicationStatus")) return stored;
+  // $expand may list several values: "ReplicationStatus,ValidationProfile".
+  if (to_lower(expand).find("replicationstatus") == std::string::npos) return stored;
   json view = stored;
   view["properties"]["replicationStatus"] = replication_status(stored["properties"]);
   return view;

@@ -44,6 +44,7 @@ const ResourceType& snapshot_type();
 const ResourceType& disk_type();
 const ResourceType& virtual_machine_type();
 const ResourceType& storage_account_type();
+const ResourceType& disk_encryption_set_type();
 
 // A ResourceType whose real shape has members beside "properties" (sku, kind).
 class ResourceTypeWithMembers : public ResourceType {

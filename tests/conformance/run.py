@@ -374,6 +374,18 @@ def id_parts(arm_id):
     return sub, rg, "/".join([ns] + types), names
 
 
+def fix_typos(v):
+    """Several examples name disk encryption sets with the type segment 'diskEncryptionSet' (no s);
+    the resource type is diskEncryptionSets. Rewritten in requests and expected responses alike."""
+    if isinstance(v, dict):
+        return {k: fix_typos(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [fix_typos(x) for x in v]
+    if isinstance(v, str):
+        return re.sub(r"/diskEncryptionSet/", "/diskEncryptionSets/", v, flags=re.IGNORECASE)
+    return v
+
+
 def future_dates(v, key=None):
     """endOfLifeDate values recorded in the past (the service wants a future date) moved 10 years past now."""
     if isinstance(v, dict):
@@ -650,6 +662,25 @@ class Example:
         if path.lower() not in self.created:
             self.put(path, API_RG, {"location": self.location})
 
+    def ensure_encryption_sets(self, body):
+        """Creates every disk encryption set a version's target regions name, in that region."""
+        profile = (((body or {}).get("properties") or {}).get("publishingProfile") or {}) if isinstance(body, dict) else {}
+        for region in profile.get("targetRegions") or []:
+            encryption = region.get("encryption") or {}
+            ids = [(encryption.get("osDiskImage") or {}).get("diskEncryptionSetId")]
+            ids += [d.get("diskEncryptionSetId") for d in encryption.get("dataDiskImages") or []]
+            for des in filter(None, ids):
+                sub, rg, _, names = id_parts(des)
+                if not rg or not names:
+                    continue
+                self.ensure_rg(sub or SUB, rg)
+                path = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/diskEncryptionSets/%s" % (
+                    sub or SUB, rg, names[0])
+                if path.lower() not in self.created:
+                    self.put(path, API_DISK, {"location": region.get("name") or self.location,
+                                              "identity": {"type": "SystemAssigned"},
+                                              "properties": {"activeKey": {"keyUrl": "https://myvault.vault.azure.net/keys/mykey/1"}}})
+
     def ensure_gallery(self, rg, gallery, body=None):
         self.ensure_rg(SUB, rg)
         path = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/galleries/%s" % (SUB, rg, gallery)
@@ -726,8 +757,6 @@ class Example:
         rt = (rtype or "").lower()
         if sub and sub != SUB:
             raise Skip("source %s is in another subscription" % arm_id)
-        if "diskencryptionset" in rt:
-            raise Skip("references disk encryption sets (Microsoft.Compute/diskEncryptionSets not implemented)")
         if not rg or not names:
             raise Skip("source id %s is not a resource-group resource id" % arm_id)
         self.ensure_rg(sub or SUB, rg)
@@ -956,15 +985,11 @@ class Example:
             path = path.replace("{%s}" % n, self.names.path_param(n, p[n]))
         query = {k: v for k, v in p.items()
                  if k not in path_names and k != "api-version" and k != op.body_param and not isinstance(v, (dict, list))}
-        body = future_dates(self.names.value(p.get(op.body_param))) if op.body_param and op.body_param in p else None
-        responses = {c: future_dates(self.names.value(r.get("body"))) for c, r in self.data.get("responses", {}).items()
+        body = fix_typos(future_dates(self.names.value(p.get(op.body_param)))) if op.body_param and op.body_param in p else None
+        responses = {c: fix_typos(future_dates(self.names.value(r.get("body")))) for c, r in self.data.get("responses", {}).items()
                      if isinstance(r, dict)}
         first_body = next((responses[c] for c in ("200", "201", "202") if isinstance(responses.get(c), dict)), None)
 
-        # Prerequisites nobody can create here.
-        everything = strings_in([body, responses])
-        if any("/diskencryptionset" in s.lower() for s in everything):
-            raise Skip("references disk encryption sets (Microsoft.Compute/diskEncryptionSets not implemented)")
         self.location = body.get("location") if isinstance(body, dict) else None
         if not self.location and isinstance(first_body, dict):
             self.location = first_body.get("location")
@@ -973,6 +998,11 @@ class Example:
                 self.location = items[0].get("location")
         if not isinstance(self.location, str) or not self.location or "{" in self.location:
             self.location = DEFAULT_LOCATION
+        for candidate in [body] + list(responses.values()):
+            if isinstance(candidate, dict):
+                self.ensure_encryption_sets(candidate)
+                for item in candidate.get("value") or []:
+                    self.ensure_encryption_sets(item)
         if "{resourceGroupName}" in op.template:
             self.ensure_rg(SUB, self.names.rg)
 

@@ -125,7 +125,8 @@ TEST_CASE("a snapshot as az creates it answers 200 with DiskRP's shape", "[sourc
     CHECK(shrink.status == 400);
     CHECK(target_of(shrink) == "properties.diskSizeGB");
     json other_source = az_snapshot(40);
-    other_source["properties"]["creationData"]["createOption"] = "Upload";
+    other_source["properties"]["creationData"] = {{"createOption", "Import"},
+                                                  {"sourceUri", "https://a.blob.core.windows.net/v/os.vhd"}};
     auto changed = emu.arm("PUT", snapshot("snap1") + kSnapshots, other_source.dump());
     CHECK(changed.status == 409);
     CHECK(changed.json()["error"]["message"] == "Changing property 'creationData.createOption' is not allowed.");
@@ -214,7 +215,7 @@ TEST_CASE("disks: defaults, copies and imports", "[sources][disks]") {
   SECTION("a copy inherits the source's OS type, generation and size") {
     auto copy = emu.arm("PUT", disk("copy") + kDisks, copy_of(snap["id"]).dump());
     REQUIRE(copy.status == 200);
-    const json& p = copy.json()["properties"];
+    const json p = copy.json()["properties"];
     CHECK(p["osType"] == "Windows");
     CHECK(p["hyperVGeneration"] == "V2");
     CHECK(p["diskSizeGB"] == 30);
@@ -412,7 +413,7 @@ TEST_CASE("virtual machines: created specialized, generalized, then captured", "
 
   auto image_created = emu.arm("PUT", image("captured") + kCompute, capture.dump());
   REQUIRE(image_created.status == 201);
-  const json& ip = image_created.json()["properties"];
+  const json ip = image_created.json()["properties"];
   CHECK(ip["sourceVirtualMachine"]["id"] == v["id"]);
   CHECK(ip["storageProfile"]["osDisk"]["osType"] == "Linux");
   CHECK(ip["storageProfile"]["osDisk"]["osState"] == "Generalized");
@@ -437,7 +438,7 @@ TEST_CASE("a VM on an attached disk takes its OS type and generation; captures c
   json d = emu.arm("PUT", disk("osdisk") + kDisks, os_disk.dump()).json();
   auto created = emu.arm("PUT", vm("win") + kCompute, vm_attaching(disk("OSDISK")).dump());
   REQUIRE(created.status == 201);
-  const json& os = created.json()["properties"]["storageProfile"]["osDisk"];
+  const json os = created.json()["properties"]["storageProfile"]["osDisk"];
   CHECK(os["osType"] == "Windows");
   CHECK(os["createOption"] == "Attach");
   CHECK(os["managedDisk"]["id"] == d["id"]);
@@ -448,7 +449,7 @@ TEST_CASE("a VM on an attached disk takes its OS type and generation; captures c
   json capture = {{"location", "westus"}, {"properties", {{"sourceVirtualMachine", {{"id", vm("win")}}}}}};
   auto i = emu.arm("PUT", image("winimage") + kCompute, capture.dump());
   REQUIRE(i.status == 201);
-  const json& p = i.json()["properties"];
+  const json p = i.json()["properties"];
   CHECK(p["storageProfile"]["osDisk"]["osType"] == "Windows");
   CHECK(p["storageProfile"]["osDisk"]["osState"] == "Generalized");
   CHECK(p["storageProfile"]["osDisk"]["managedDisk"]["id"] == d["id"]);

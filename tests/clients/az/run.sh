@@ -12,6 +12,10 @@
 #   main    default emulator: cloud setup (discovery + explicit endpoints), login, resource
 #           group and gallery workflow, error paths
 #   async   emulator with --operation-delay-ms 1500: az must poll Azure-AsyncOperation / Location
+#   publish same emulator as main: image definitions (every flag), snapshots, a managed image
+#           (az rest), image versions from a managed image and from snapshots (--no-wait + wait),
+#           replication status, version updates that PUT without the source, error paths,
+#           delete order (versions, definitions, gallery)
 #   paging  emulator with --page-size 2: az must follow nextLink
 set -euo pipefail
 
@@ -129,6 +133,25 @@ poll_evidence() {
         POLL_COUNT=$(grep -cF "Request URL: '$POLL_URL'" <<<"$ERR") || true
     fi
 }
+# Status of the first response to METHOD on a URL containing SUBSTR, from an `az --debug`
+# log in $ERR (empty if there is none).
+debug_status() { # METHOD SUBSTR
+    awk -v m="'$1'" -v sub_="$2" '
+        /Request URL: '\''/ { url = $0; meth = "" }
+        /Request method: / { meth = $NF }
+        /Response status: / { if (index(url, sub_) && meth == m) { print $NF; exit } }
+    ' <<<"$ERR"
+}
+# Body of the first request to METHOD on a URL containing SUBSTR, from an `az --debug` log.
+debug_body() { # METHOD SUBSTR
+    awk -v m="'$1'" -v sub_="$2" '
+        /Request URL: '\''/ { url = $0; meth = ""; want = 0 }
+        /Request method: / { meth = $NF }
+        want { sub(/^DEBUG: [^ ]*: /, ""); print; exit }
+        /Request body:/ { if (index(url, sub_) && meth == m) want = 1 }
+    ' <<<"$ERR"
+}
+
 expect_async() { # header name; checks polling happened and timing is 1 s < t < 30 s
     poll_evidence "$1"
     if [[ -z $POLL_URL ]]; then
@@ -194,8 +217,10 @@ setup_cli() { # phase-name
 # ---------------------------------------------------------------------------------------------
 # Phase 1: main workflow
 
+MAIN_URL="" # set once the main emulator is up; the publish phase reuses it
 phase_main() {
     start_emulator main || return 0
+    MAIN_URL=$EMU_URL
     local URL=$EMU_URL
     local RG=az-suite-rg MISSING_RG=az-suite-missing-rg
     local G1=AzSuiteGallery1 G2=AzSuiteGallery2
@@ -388,7 +413,223 @@ Succeeded" "gallery"
 }
 
 # ---------------------------------------------------------------------------------------------
-# Phase 2: long-running operations (--operation-delay-ms 1500)
+# Phase 2: publishing images (same emulator and az config as the main phase)
+
+phase_publish() {
+    [[ -n $MAIN_URL ]] || return 0
+    local RG=az-publish-rg G=AzPublishGallery DG=AzPubGeneralized DS=AzPubSpecialized
+    local RGID="/subscriptions/$SUB/resourceGroups/az-publish-rg"
+    local CID="$RGID/providers/Microsoft.Compute"
+    local GID="$CID/galleries/$G"
+    local SNAP=az-pub-snap DSNAP=az-pub-datasnap IMG=az-pub-image
+    # "name/count/storageAccountType" per target region, space separated
+    local REGIONS="join(' ', publishingProfile.targetRegions[].join('/', [name, to_string(regionalReplicaCount), storageAccountType]))"
+
+    begin "publish: group + gallery create"
+    az_run group create -n "$RG" -l westus --query properties.provisioningState -o tsv &&
+        expect_rc 0 && expect_out "Succeeded" "group provisioningState" &&
+        az_run sig create -g "$RG" -r "$G" --query "[name, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$G
+Succeeded" "gallery"
+    end
+
+    # --- image definitions
+    local DEF_QUERY="[id, type, location, osType, osState, hyperVGeneration, identifier.publisher, identifier.offer, identifier.sku, join(',', features[].join('=', [name, value])), endOfLifeDate, purchasePlan.name, purchasePlan.product, purchasePlan.publisher, provisioningState]"
+    local DEF_EXPECTED="$GID/images/$DG
+Microsoft.Compute/galleries/images
+westus
+Linux
+Generalized
+V2
+P
+O
+S
+SecurityType=TrustedLaunch,IsAcceleratedNetworkSupported=true
+2030-01-01T12:59:59+00:00
+n
+p
+pp
+Succeeded"
+    begin "publish: image-definition create (every flag)"
+    az_run sig image-definition create -g "$RG" -r "$G" -i "$DG" --os-type Linux --os-state Generalized \
+        --hyper-v-generation V2 --features "SecurityType=TrustedLaunch IsAcceleratedNetworkSupported=true" \
+        -p P -f O -s S --end-of-life-date 2030-01-01 --plan-name n --plan-product p --plan-publisher pp \
+        --query "$DEF_QUERY" -o tsv && expect_rc 0 && expect_out "$DEF_EXPECTED" "definition"
+    end
+
+    begin "publish: image-definition show"
+    az_run sig image-definition show -g "$RG" -r "$G" -i "$DG" --query "$DEF_QUERY" -o tsv &&
+        expect_rc 0 && expect_out "$DEF_EXPECTED" "definition"
+    end
+
+    begin "publish: image-definition create --os-state specialized --hyper-v-generation v2 (lowercase, sent raw)"
+    az_run sig image-definition create -g "$RG" -r "$G" -i "$DS" --os-type Linux --os-state specialized \
+        --hyper-v-generation v2 -p P -f O -s S-specialized --debug \
+        --query "[name, osState, hyperVGeneration, identifier.sku, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$DS
+Specialized
+V2
+S-specialized
+Succeeded" "definition"
+    local body
+    body=$(debug_body PUT "/images/$DS?")
+    [[ $body == *'"osState": "specialized"'* && $body == *'"hyperVGeneration": "v2"'* ]] ||
+        why "az did not send the enums lowercase (the step tests nothing): PUT body $body"
+    end
+
+    begin "publish: image-definition list"
+    az_run sig image-definition list -g "$RG" -r "$G" --query "sort_by(@, &name)[].[name, osState, hyperVGeneration]" -o tsv &&
+        expect_rc 0 && expect_out "$DG	Generalized	V2
+$DS	Specialized	V2" "definitions"
+    end
+
+    # --- sources: snapshots (Disk RP: PUT must answer 200/202) and a managed image (az rest)
+    begin "publish: snapshot create x2 (PUT answered 200/202, az accepted it)"
+    az_run snapshot create -g "$RG" -n "$SNAP" --size-gb 30 --hyper-v-generation V2 --debug \
+        --query "[id, diskSizeGb, hyperVGeneration, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$CID/snapshots/$SNAP
+30
+V2
+Succeeded" "OS snapshot"
+    local st
+    st=$(debug_status PUT "/snapshots/$SNAP?")
+    [[ $st == 200 || $st == 202 ]] || why "snapshot PUT answered '$st', expected 200 or 202"
+    az_run snapshot create -g "$RG" -n "$DSNAP" --size-gb 10 --query "[diskSizeGb, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "10
+Succeeded" "data snapshot"
+    end
+
+    begin "publish: managed image via az rest PUT (osDisk from the snapshot)"
+    az_run rest --method put --url "$CID/images/$IMG?api-version=2022-08-01" --body "{\"location\": \"westus\",
+        \"properties\": {\"hyperVGeneration\": \"V2\", \"storageProfile\": {\"osDisk\": {\"osType\": \"Linux\",
+        \"osState\": \"Generalized\", \"snapshot\": {\"id\": \"$CID/snapshots/$SNAP\"}}}}}" \
+        --query "[id, type, properties.hyperVGeneration, properties.storageProfile.osDisk.osState, properties.storageProfile.osDisk.snapshot.id, properties.provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "$CID/images/$IMG
+Microsoft.Compute/images
+V2
+Generalized
+$CID/snapshots/$SNAP
+Succeeded" "image"
+    end
+
+    # --- image versions
+    local MI_VERSION_QUERY="[id, provisioningState, publishingProfile.replicaCount, publishingProfile.endOfLifeDate, $REGIONS, storageProfile.source.id, storageProfile.osDiskImage.sizeInGb, replicationStatus]"
+    begin "publish: image-version create --managed-image --target-regions westus=2 eastus=1=standard_zrs"
+    az_run sig image-version create -g "$RG" -r "$G" -i "$DG" -e 1.0.0 --managed-image "$CID/images/$IMG" \
+        --target-regions westus=2 eastus=1=standard_zrs --replica-count 1 --end-of-life-date 2031-01-01 \
+        --query "$MI_VERSION_QUERY" -o tsv &&
+        expect_rc 0 && expect_out "$GID/images/$DG/versions/1.0.0
+Succeeded
+1
+2031-01-01T12:59:59+00:00
+West US/2/Standard_LRS East US/1/Standard_ZRS
+$CID/images/$IMG
+30
+None" "version"
+    end
+
+    begin "publish: image-version create --os-snapshot --data-snapshots --no-wait"
+    az_run sig image-version create -g "$RG" -r "$G" -i "$DS" -e 1.0.0 --os-snapshot "$SNAP" \
+        --data-snapshots "$DSNAP" --data-snapshot-luns 1 --target-regions westus eastus=1 --no-wait &&
+        expect_rc 0 && expect_out "" "output"
+    end
+
+    begin "publish: image-version wait --created, then Succeeded"
+    az_run sig image-version wait --created -g "$RG" -r "$G" -i "$DS" -e 1.0.0 --interval 1 &&
+        expect_rc 0 &&
+        az_run sig image-version show -g "$RG" -r "$G" -i "$DS" -e 1.0.0 \
+            --query "[provisioningState, $REGIONS, storageProfile.osDiskImage.source.id, storageProfile.osDiskImage.sizeInGb, join(',', storageProfile.dataDiskImages[].join('/', [to_string(lun), to_string(sizeInGb), source.id]))]" -o tsv &&
+        expect_rc 0 && expect_out "Succeeded
+West US/1/Standard_LRS East US/1/Standard_LRS
+$CID/snapshots/$SNAP
+30
+1/10/$CID/snapshots/$DSNAP" "version"
+    end
+
+    begin "publish: image-version show --expand ReplicationStatus"
+    az_run sig image-version show -g "$RG" -r "$G" -i "$DS" -e 1.0.0 --expand ReplicationStatus \
+        --query "[replicationStatus.aggregatedState, join(' ', replicationStatus.summary[].join('/', [region, state, to_string(progress)]))]" -o tsv &&
+        expect_rc 0 && expect_out "Completed
+West US/Completed/100 East US/Completed/100" "replicationStatus"
+    end
+
+    begin "publish: image-version list"
+    az_run sig image-version list -g "$RG" -r "$G" -i "$DG" --query "[].[name, provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "1.0.0	Succeeded" "versions"
+    end
+
+    begin "publish: image-version update --add publishingProfile.targetRegions (PUT without source)"
+    az_run sig image-version update -g "$RG" -r "$G" -i "$DS" -e 1.0.0 --debug \
+        --add publishingProfile.targetRegions name=westeurope regionalReplicaCount=1 \
+        --query "[provisioningState, $REGIONS, storageProfile.osDiskImage.source.id, join(',', storageProfile.dataDiskImages[].join('/', [to_string(lun), source.id]))]" -o tsv &&
+        expect_rc 0 && expect_out "Succeeded
+West US/1/Standard_LRS East US/1/Standard_LRS West Europe/1/Standard_LRS
+$CID/snapshots/$SNAP
+1/$CID/snapshots/$DSNAP" "version"
+    body=$(debug_body PUT "/versions/1.0.0?")
+    [[ -n $body && $body != *'"source"'* ]] ||
+        why "az's update PUT was expected to carry no source (the step tests nothing): PUT body $body"
+    end
+
+    begin "publish: image-version update --target-regions westus=1 eastus=2 westus2=1=premium_lrs --replica-count 2"
+    az_run sig image-version update -g "$RG" -r "$G" -i "$DG" -e 1.0.0 \
+        --target-regions westus=1 eastus=2 westus2=1=premium_lrs --replica-count 2 \
+        --query "[provisioningState, publishingProfile.replicaCount, $REGIONS, storageProfile.source.id, publishingProfile.endOfLifeDate]" -o tsv &&
+        expect_rc 0 && expect_out "Succeeded
+2
+West US/1/Standard_LRS East US/2/Standard_LRS West US 2/1/Premium_LRS
+$CID/images/$IMG
+2031-01-01T12:59:59+00:00" "version"
+    end
+
+    # --- error paths
+    begin "publish: image-version create with a bad name '1.0' fails (InvalidParameter)"
+    az_run sig image-version create -g "$RG" -r "$G" -i "$DS" -e 1.0 --os-snapshot "$SNAP" &&
+        expect_rc 1 && expect_in_output "(InvalidParameter)" && expect_in_output "Target: galleryImageVersionName"
+    end
+
+    begin "publish: image-version create in a missing definition fails (ParentResourceNotFound)"
+    az_run sig image-version create -g "$RG" -r "$G" -i AzPubMissing -e 1.0.0 --os-snapshot "$SNAP" &&
+        expect_rc 3 && expect_in_output "(ParentResourceNotFound)"
+    end
+
+    begin "publish: image-version create changing the source fails (PropertyChangeNotAllowed)"
+    az_run sig image-version create -g "$RG" -r "$G" -i "$DG" -e 1.0.0 --os-snapshot "$SNAP" &&
+        expect_rc 1 && expect_in_output "(PropertyChangeNotAllowed)"
+    end
+
+    begin "publish: image-definition delete with versions fails (CannotDeleteResource)"
+    az_run sig image-definition delete -g "$RG" -r "$G" -i "$DG" &&
+        expect_rc 1 && expect_in_output "(CannotDeleteResource)"
+    end
+
+    begin "publish: sig delete with definitions fails (CannotDeleteResource)"
+    az_run sig delete -g "$RG" -r "$G" && expect_rc 1 && expect_in_output "(CannotDeleteResource)"
+    end
+
+    # --- teardown in order
+    begin "publish: image-version delete x2, show fails (ResourceNotFound)"
+    az_run sig image-version delete -g "$RG" -r "$G" -i "$DG" -e 1.0.0 && expect_rc 0 && expect_out "" "output" &&
+        az_run sig image-version delete -g "$RG" -r "$G" -i "$DS" -e 1.0.0 && expect_rc 0 && expect_out "" "output" &&
+        az_run sig image-version show -g "$RG" -r "$G" -i "$DS" -e 1.0.0 &&
+        expect_rc 3 && expect_in_output "(ResourceNotFound)"
+    end
+
+    begin "publish: image-definition delete x2, show fails (ResourceNotFound)"
+    az_run sig image-definition delete -g "$RG" -r "$G" -i "$DG" && expect_rc 0 && expect_out "" "output" &&
+        az_run sig image-definition delete -g "$RG" -r "$G" -i "$DS" && expect_rc 0 && expect_out "" "output" &&
+        az_run sig image-definition show -g "$RG" -r "$G" -i "$DG" &&
+        expect_rc 3 && expect_in_output "(ResourceNotFound)"
+    end
+
+    begin "publish: sig delete, show fails (ResourceNotFound)"
+    az_run sig delete -g "$RG" -r "$G" && expect_rc 0 && expect_out "" "output" &&
+        az_run sig show -g "$RG" -r "$G" && expect_rc 3 && expect_in_output "(ResourceNotFound)"
+    end
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase 3: long-running operations (--operation-delay-ms 1500)
 
 phase_async() {
     start_emulator async --operation-delay-ms 1500 || return 0
@@ -422,7 +663,7 @@ Succeeded" "gallery" && expect_async Azure-AsyncOperation
 }
 
 # ---------------------------------------------------------------------------------------------
-# Phase 3: paging (--page-size 2)
+# Phase 4: paging (--page-size 2)
 
 phase_paging() {
     start_emulator paging --page-size 2 || return 0
@@ -458,6 +699,7 @@ AzPagingGallery5" "galleries"
 
 T_START=$(now_us)
 phase_main
+phase_publish
 phase_async
 phase_paging
 T_END=$(now_us)

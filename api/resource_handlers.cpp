@@ -69,7 +69,7 @@ HttpResponse write(RequestContext& ctx, Services& s, const Served& served, bool 
   if (!body) return error_response(body.error());
   ResourceRef ref = ref_of(ctx, lineage(type).size());
   // Stores sku/kind too for the types that have them (emulator/source_types.h).
-  auto outcome = write_resource_with_members(s.emulator, type, ref, *body, patch);
+  auto outcome = patch ? s.emulator.patch_resource(type, ref, *body) : s.emulator.put_resource(type, ref, *body);
   if (!outcome) return error_response(outcome.error());
   if (patch) outcome->created = false;  // PATCH answers 200 only (the Python SDK refuses others)
   HttpResponse response = write_response(ctx, *outcome);

@@ -91,7 +91,7 @@ Status check_create_requirements(const json& p, const json& creation, const std:
   return ok_status();
 }
 
-class DiskLikeType final : public ResourceTypeWithMembers {
+class DiskLikeType final : public ResourceType {
  public:
   explicit DiskLikeType(bool snapshot)
       : snapshot_(snapshot), sku_rule_{"sku.name", snapshot ? kSnapshotSkus : kDiskSkus} {}
@@ -139,7 +139,7 @@ class DiskLikeType final : public ResourceTypeWithMembers {
     return out;
   }
 
-  void apply_members(json& resource, const json& body) const override {
+  void apply_members(json& resource, const json& body, const WriteRequest&) const override {
     const json sku = object_at(body, "sku");
     std::string name;
     if (sku.contains("name") && sku["name"].is_string()) {

@@ -11,13 +11,8 @@
 // Members beside "properties"
 // ---------------------------
 // Disks, snapshots and storage accounts keep `sku` (and storage accounts `kind`) at the top
-// of the resource, beside "properties". The generic write (Emulator::put_resource) stores
-// only properties, so these types are ResourceTypeWithMembers and are written through
-// write_resource_with_members: the generic write, then a second short transaction that
-// stores the members. Every member is validated by check_body/properties() before the first
-// transaction, so the second cannot refuse; between the two a reader may briefly see the
-// resource without them. (A ResourceType hook called inside write_resource would make this
-// one transaction.)
+// of the resource, beside "properties": they set them in ResourceType::apply_members, inside
+// the write's one transaction.
 //
 // Virtual machines: generalized or not
 // ------------------------------------
@@ -45,20 +40,6 @@ const ResourceType& disk_type();
 const ResourceType& virtual_machine_type();
 const ResourceType& storage_account_type();
 const ResourceType& disk_encryption_set_type();
-
-// A ResourceType whose real shape has members beside "properties" (sku, kind).
-class ResourceTypeWithMembers : public ResourceType {
- public:
-  // Sets the members a write asks for in the stored `resource` (defaults on create; the
-  // stored values when the write leaves them out). check_body has accepted `body`.
-  virtual void apply_members(nlohmann::json& resource, const nlohmann::json& body) const = 0;
-};
-
-// PUT (patch=false) or PATCH of a resource of any type: Emulator::put_resource or
-// patch_resource, then, for a ResourceTypeWithMembers, the transaction that stores its
-// members. The outcome's resource is the resource as finally stored.
-Result<WriteOutcome> write_resource_with_members(Emulator& emulator, const ResourceType& type, const ResourceRef& ref,
-                                                 const nlohmann::json& body, bool patch);
 
 // Whether a stored virtual machine has been generalized.
 bool is_generalized(const nlohmann::json& vm);

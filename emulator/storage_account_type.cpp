@@ -80,7 +80,7 @@ Status check_name_available(const WriteRequest& request, Lookup& lookup) {
   return ok_status();
 }
 
-class StorageAccountType final : public ResourceTypeWithMembers {
+class StorageAccountType final : public ResourceType {
  public:
   std::string type() const override { return "Microsoft.Storage/storageAccounts"; }
   bool needs_gallery_region() const override { return false; }
@@ -150,7 +150,7 @@ class StorageAccountType final : public ResourceTypeWithMembers {
     return out;
   }
 
-  void apply_members(json& resource, const json& body) const override {
+  void apply_members(json& resource, const json& body, const WriteRequest&) const override {
     if (auto sku = body.find("sku"); sku != body.end() && sku->is_object() && sku->contains("name")) {
       std::string name = canonical(kSkus, (*sku)["name"]);
       resource["sku"] = {{"name", name}, {"tier", istarts_with(name, "Premium") ? "Premium" : "Standard"}};

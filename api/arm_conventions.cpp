@@ -142,6 +142,17 @@ HttpResponse delete_response(const RequestContext& ctx, const DeleteOutcome& out
   return r;
 }
 
+HttpResponse monitor_response(const RequestContext&, const OperationStatus& op, const std::string& self_url) {
+  if (op.status == "InProgress") {
+    HttpResponse r = empty_response(202);
+    r.set_header("Location", self_url);
+    r.set_header("Retry-After", "1");
+    return r;
+  }
+  if (op.error) return error_response(*op.error);
+  return empty_response(200);
+}
+
 Result<json> parse_json_body(const HttpRequest& request, bool allow_empty) {
   if (request.body.empty()) {
     if (allow_empty) return json::object();

@@ -38,6 +38,10 @@ HttpResponse write_response(const RequestContext& ctx, const WriteOutcome& outco
 // DELETE: 200 done, 204 nothing to delete, 202 + Azure-AsyncOperation + Location while running.
 HttpResponse delete_response(const RequestContext& ctx, const DeleteOutcome& outcome);
 
+// GET of an operation's Location (monitor) URL: 202 with Location (this same URL) and
+// Retry-After while the operation runs; then its error, or 200.
+HttpResponse monitor_response(const RequestContext& ctx, const OperationStatus& op, const std::string& self_url);
+
 // Parses the body as a JSON object; malformed JSON -> 400 InvalidRequestContent.
 // An empty body parses as {} when allow_empty.
 Result<nlohmann::json> parse_json_body(const HttpRequest& request, bool allow_empty);

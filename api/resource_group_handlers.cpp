@@ -42,14 +42,7 @@ HttpResponse delete_group(RequestContext& ctx, Services& s) {
 HttpResponse deletion_status(RequestContext& ctx, Services& s) {
   auto op = s.emulator.get_operation(ctx.param("sub"), ctx.param("operation"));
   if (!op) return error_response(op.error());
-  if (op->status == "InProgress") {
-    HttpResponse r = empty_response(202);
-    r.set_header("Location", ctx.base_url + ctx.target.path + "?api-version=" + ctx.api_version);
-    r.set_header("Retry-After", "1");
-    return r;
-  }
-  if (op->error) return error_response(*op->error);
-  return empty_response(200);
+  return monitor_response(ctx, *op, ctx.base_url + ctx.target.path + "?api-version=" + ctx.api_version);
 }
 
 }  // namespace

@@ -13,11 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<const ResourceType*> lineage(const ResourceType& type) {
-  std::vector<const ResourceType*> chain;
-  for (const ResourceType* t = &type; t; t = t->parent()) chain.insert(chain.begin(), t);
-  return chain;
-}
+std::vector<const ResourceType*> lineage(const ResourceType& type) { return type.lineage(); }
 
 // "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{n0}/images/{n1}"
 std::string item_template(const ResourceType& type) {
@@ -119,14 +115,7 @@ HttpResponse operation_status(RequestContext& ctx, Services& s) {
     if (op->status == "InProgress") r.set_header("Retry-After", "1");
     return r;
   }
-  if (op->status == "InProgress") {
-    HttpResponse r = empty_response(202);
-    r.set_header("Location", ctx.base_url + ctx.target.path + "?monitor=true&api-version=" + ctx.api_version);
-    r.set_header("Retry-After", "1");
-    return r;
-  }
-  if (op->error) return error_response(*op->error);
-  return empty_response(200);
+  return monitor_response(ctx, *op, ctx.base_url + ctx.target.path + "?monitor=true&api-version=" + ctx.api_version);
 }
 
 }  // namespace

@@ -75,6 +75,8 @@ class ResourceType {
 
   // The last segment of the type: "images".
   std::string segment() const;
+  // The chain of types from the outermost (galleries) to this one.
+  std::vector<const ResourceType*> lineage() const;
 };
 
 // The types the core serves.

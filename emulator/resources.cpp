@@ -11,12 +11,7 @@ using nlohmann::json;
 
 namespace {
 
-// The chain of types from the outermost (e.g. galleries) to `type`.
-std::vector<const ResourceType*> lineage(const ResourceType& type) {
-  std::vector<const ResourceType*> chain;
-  for (const ResourceType* t = &type; t; t = t->parent()) chain.insert(chain.begin(), t);
-  return chain;
-}
+std::vector<const ResourceType*> lineage(const ResourceType& type) { return type.lineage(); }
 
 std::string provider_namespace(const ResourceType& type) {
   std::string full = type.type();
@@ -59,6 +54,12 @@ std::vector<json> parse_rows(const std::vector<storage::ResourceRow>& rows) {
 }
 
 }  // namespace
+
+std::vector<const ResourceType*> ResourceType::lineage() const {
+  std::vector<const ResourceType*> chain;
+  for (const ResourceType* t = this; t; t = t->parent()) chain.insert(chain.begin(), t);
+  return chain;
+}
 
 std::string ResourceType::segment() const {
   std::string full = type();

@@ -32,10 +32,16 @@ acg::api::AppOptions on_disk(const fs::path& dir) {
 
 // Runs the acg-emulator binary on a data dir and returns its pid and port.
 std::pair<pid_t, int> spawn_emulator(const fs::path& dir) {
-  fs::path out = dir / "stdout.txt";
+  // A fresh file per start: reading a previous start's banner would name a dead port.
+  static int starts = 0;
+  fs::path out = dir / ("stdout-" + std::to_string(++starts) + ".txt");
+  fs::remove(out);
   pid_t pid = ::fork();
   if (pid == 0) {
+    // Nothing of the test's own stdout/stderr stays open in the child: a pipe reading the
+    // test's output would otherwise wait for the emulator too.
     std::freopen(out.c_str(), "w", stdout);
+    std::freopen((out.string() + ".err").c_str(), "w", stderr);
     ::execl(ACG_EMULATOR_BINARY, ACG_EMULATOR_BINARY, "--port", "0", "--data-dir", dir.c_str(), (char*)nullptr);
     std::_Exit(127);
   }
@@ -51,6 +57,17 @@ std::pair<pid_t, int> spawn_emulator(const fs::path& dir) {
   FAIL("the emulator binary did not start");
   return {pid, 0};
 }
+
+// Kills a spawned emulator that a failed assertion left running.
+struct KillOnExit {
+  pid_t& pid;
+  ~KillOnExit() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);
@@ -83,6 +100,7 @@ TEST_CASE("state and TLS material survive a clean restart", "[persistence]") {
 TEST_CASE("every acknowledged write survives kill -9 of the binary", "[persistence]") {
   fs::path dir = fresh_dir("kill9");
   auto [pid, port] = spawn_emulator(dir);
+  KillOnExit first_guard{pid};
   const std::string ca = read_text(dir / "tls" / "ca.pem");
   int acknowledged = 0;
   {
@@ -99,9 +117,11 @@ TEST_CASE("every acknowledged write survives kill -9 of the binary", "[persisten
   }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
+  pid = 0;
   REQUIRE(acknowledged == 40);
 
   auto [pid2, port2] = spawn_emulator(dir);
+  KillOnExit second_guard{pid2};
   {
     HttpsClient client("127.0.0.1", static_cast<std::uint16_t>(port2), read_text(dir / "tls" / "ca.pem"));
     auto token = client.request("POST", "/adfs/oauth2/token",
@@ -115,6 +135,7 @@ TEST_CASE("every acknowledged write survives kill -9 of the binary", "[persisten
   ::kill(pid2, SIGTERM);
   int status = 0;
   ::waitpid(pid2, &status, 0);
+  pid2 = 0;
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   fs::remove_all(dir);

@@ -64,7 +64,6 @@ HttpResponse write(RequestContext& ctx, Services& s, const Served& served, bool 
   auto body = parse_json_body(ctx.request, false);
   if (!body) return error_response(body.error());
   ResourceRef ref = ref_of(ctx, lineage(type).size());
-  // Stores sku/kind too for the types that have them (emulator/source_types.h).
   auto outcome = patch ? s.emulator.patch_resource(type, ref, *body) : s.emulator.put_resource(type, ref, *body);
   if (!outcome) return error_response(outcome.error());
   if (patch) outcome->created = false;  // PATCH answers 200 only (the Python SDK refuses others)

@@ -139,11 +139,7 @@ class GalleryApplicationVersionType final : public ResourceType {
   const ResourceType* parent() const override { return &gallery_application_type(); }
 
   Status check_name(std::string_view name) const override {
-    if (parse_version_name(name)) return ok_status();
-    return invalid("The gallery application version name is invalid. The version name should follow "
-                   "Major(int).Minor(int).Patch(int) format, where int is between 0 and 2,147,483,647 (inclusive). "
-                   "For e.g: 1.0.0, 2018.12.1 etc.",
-                   "galleryApplicationVersionName");
+    return check_version_name(name, "gallery application", "galleryApplicationVersionName");
   }
 
   Status check_body(const json& body, bool patch) const override {

@@ -6,6 +6,7 @@
 
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
+#include "emulator/source_rules.h"
 #include "emulator/text.h"
 
 namespace acg {
@@ -14,49 +15,18 @@ using nlohmann::json;
 
 namespace {
 
-// An enum property: its JSON name and its values in canonical spelling.
-struct EnumProperty {
-  const char* name;
-  std::vector<const char*> values;
-};
-
-const EnumProperty kOsType{"osType", {"Windows", "Linux"}};
-const EnumProperty kOsState{"osState", {"Generalized", "Specialized"}};
-const EnumProperty kHyperV{"hyperVGeneration", {"V1", "V2"}};
-const EnumProperty kArchitecture{"architecture", {"x64", "Arm64"}};
+// The enum properties of a definition: accepted in any casing ("specialized", "v2" as az
+// sends them), stored in canonical spelling.
+const EnumRule kOsType{"properties.osType", kOsTypes};
+const EnumRule kOsState{"properties.osState", kOsStates};
+const EnumRule kHyperV{"properties.hyperVGeneration", kHyperVGenerations};
+const EnumRule kArchitecture{"properties.architecture", {"x64", "Arm64"}};
+const std::pair<const char*, const EnumRule*> kEnums[] = {
+    {"osType", &kOsType}, {"osState", &kOsState}, {"hyperVGeneration", &kHyperV}, {"architecture", &kArchitecture}};
 
 // The properties that identify what a definition is: fixed once created.
 const char* const kImmutable[] = {"osType", "osState", "hyperVGeneration", "architecture"};
 const char* const kIdentifierParts[] = {"publisher", "offer", "sku"};
-
-ArmError invalid_parameter(const std::string& message, const std::string& target) {
-  return bad_request("InvalidParameter", message, target);
-}
-
-// Accepts any casing ("specialized", "v2" as az sends them); returns the canonical value.
-Result<std::string> canonical_enum(const EnumProperty& e, const json& value) {
-  if (value.is_string())
-    for (const char* v : e.values)
-      if (iequals(v, value.get<std::string>())) return std::string(v);
-  std::string allowed;
-  for (const char* v : e.values) allowed += (allowed.empty() ? "'" : ", '") + std::string(v) + "'";
-  return invalid_parameter("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) +
-                               "' of parameter '" + e.name + "' is not valid. Allowed values are " + allowed + ".",
-                           std::string("properties.") + e.name);
-}
-
-Status check_name_rule(std::string_view name) {
-  // ^[^_\W][\w-._]{0,79}(?<![-.])$ : starts with a letter or digit; letters, digits, _ - . after;
-  // does not end with - or .; 1-80 characters.
-  bool ok = !name.empty() && name.size() <= 80 && std::isalnum(static_cast<unsigned char>(name.front())) &&
-            name.back() != '-' && name.back() != '.';
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') ok = false;
-  if (ok) return ok_status();
-  return invalid_parameter("The entity name '" + std::string(name) +
-                               "' is invalid according to its validation rule: ^[^_\\W][\\w-._]{0,79}(?<![-.])$.",
-                           "galleryImageName");
-}
 
 Status check_identifier_part(const json& identifier, const char* part) {
   const std::string target = std::string("properties.identifier.") + part;
@@ -172,7 +142,9 @@ class GalleryImageType final : public ResourceType {
   std::string type() const override { return "Microsoft.Compute/galleries/images"; }
   const ResourceType* parent() const override { return &gallery_type(); }
 
-  Status check_name(std::string_view name) const override { return check_name_rule(name); }
+  Status check_name(std::string_view name) const override {
+    return check_compute_name(name, 80, "galleryImageName");
+  }
 
   Status check_body(const json& body, bool patch) const override {
     const json p = body.value("properties", json::object());
@@ -181,9 +153,8 @@ class GalleryImageType final : public ResourceType {
       return invalid_parameter("Required parameter 'properties' is missing (null).", "properties");
     }
     if (auto st = check_shapes(p); !st) return st;
-    for (const EnumProperty* e : {&kOsType, &kOsState, &kHyperV, &kArchitecture})
-      if (p.contains(e->name) && !p[e->name].is_null())
-        if (auto v = canonical_enum(*e, p[e->name]); !v) return std::move(v).error();
+    for (const auto& [key, rule] : kEnums)
+      if (auto st = check_enum(p, key, *rule); !st) return st;
     if (patch) return ok_status();
     for (const char* required : {"osType", "osState"})
       if (!p.contains(required) || p[required].is_null())
@@ -200,8 +171,7 @@ class GalleryImageType final : public ResourceType {
     json in = request.body.value("properties", json::object());
     if (!in.is_object()) in = json::object();
     if (auto st = check_end_of_life_date(in, "properties.endOfLifeDate", lookup.now_ms()); !st) return std::move(st).error();
-    for (const EnumProperty* e : {&kOsType, &kOsState, &kHyperV, &kArchitecture})
-      if (in.contains(e->name) && !in[e->name].is_null()) in[e->name] = *canonical_enum(*e, in[e->name]);
+    for (const auto& [key, rule] : kEnums) canonicalise_enum(in, key, *rule);
 
     json out;
     if (request.stored) {

@@ -418,11 +418,7 @@ class GalleryImageVersionType final : public ResourceType {
   const ResourceType* parent() const override { return &gallery_image_type(); }
 
   Status check_name(std::string_view name) const override {
-    if (parse_version_name(name)) return ok_status();
-    return invalid("The image version name is invalid. The image version name should follow Major(int).Minor(int)."
-                   "Patch(int) format, where int is between 0 and 2,147,483,647 (inclusive). For e.g: 1.0.0, "
-                   "2018.12.1 etc.",
-                   "galleryImageVersionName");
+    return check_version_name(name, "image", "galleryImageVersionName");
   }
 
   Status check_body(const json& body, bool) const override {

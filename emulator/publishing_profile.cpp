@@ -5,6 +5,7 @@
 #include "emulator/region_catalog.h"
 #include "emulator/request_body.h"
 #include "emulator/text.h"
+#include "emulator/version_name.h"
 
 namespace acg {
 
@@ -67,6 +68,14 @@ Status check_target_regions(const json& profile) {
 }
 
 }  // namespace
+
+Status check_version_name(std::string_view name, const std::string& noun, const std::string& target) {
+  if (parse_version_name(name)) return ok_status();
+  return invalid("The " + noun + " version name is invalid. The " + noun +
+                     " version name should follow Major(int).Minor(int).Patch(int) format, where int is between 0 and "
+                     "2,147,483,647 (inclusive). For e.g: 1.0.0, 2018.12.1 etc.",
+                 target);
+}
 
 Status check_publishing_profile(const json& p) {
   const json& profile = json_member(p, "publishingProfile");

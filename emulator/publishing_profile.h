@@ -7,11 +7,16 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "emulator/arm_error.h"
 #include "emulator/resource_type.h"
 
 namespace acg {
+
+// A version name must be Major.Minor.Patch within int32: 400 InvalidParameter naming
+// `target` ("galleryImageVersionName") with the service's message for `noun` ("image").
+Status check_version_name(std::string_view name, const std::string& noun, const std::string& target);
 
 // Shape checks of properties.publishingProfile, before anything is read.
 Status check_publishing_profile(const nlohmann::json& properties);

@@ -48,7 +48,7 @@ Result<json> Emulator::latest_version(const ResourceRef& definition, const std::
     }
     if (!best_name)
       return not_found("NotFound", "There is no latest image version exists for " + (*parent)["id"].get<std::string>());
-    return best;
+    return gallery_image_version_type().view(best, "");
   });
 }
 

@@ -157,9 +157,9 @@ Result<json> build_publishing_profile(const json& wanted, const json* stored, co
     if (!r.contains("regionalReplicaCount") || r["regionalReplicaCount"].is_null()) r["regionalReplicaCount"] = default_count;
     if (!r.contains("storageAccountType") || r["storageAccountType"].is_null()) r["storageAccountType"] = defaults_storage;
     r["storageAccountType"] = canonical(kStorageTypes, r["storageAccountType"].get<std::string>());
-    // A region without its own flag follows the version's.
-    if (!r.contains("excludeFromLatest") || r["excludeFromLatest"].is_null())
-      r["excludeFromLatest"] = out.value("excludeFromLatest", false);
+    // A region without its own flag follows the version's: it is stored without one (so a
+    // later change of the version's flag applies to it) and shown with it (version_view).
+    if (r.contains("excludeFromLatest") && r["excludeFromLatest"].is_null()) r.erase("excludeFromLatest");
   }
   if (!has_home) {
     std::string names;
@@ -214,10 +214,14 @@ json replication_status(const json& properties) {
 }
 
 json version_view(const json& stored, const std::string& expand) {
-  // $expand may list several values: "ReplicationStatus,ValidationProfile".
-  if (to_lower(expand).find("replicationstatus") == std::string::npos) return stored;
   json view = stored;
-  view["properties"]["replicationStatus"] = replication_status(stored["properties"]);
+  json& profile = view["properties"]["publishingProfile"];
+  if (profile.is_object() && profile["targetRegions"].is_array())
+    for (json& region : profile["targetRegions"])
+      if (!region.contains("excludeFromLatest")) region["excludeFromLatest"] = profile.value("excludeFromLatest", false);
+  // $expand may list several values: "ReplicationStatus,ValidationProfile".
+  if (to_lower(expand).find("replicationstatus") != std::string::npos)
+    view["properties"]["replicationStatus"] = replication_status(stored["properties"]);
   return view;
 }
 

@@ -46,8 +46,9 @@ Status check_region_removal(const nlohmann::json& stored_properties, const nlohm
 // provisioning succeeded, Replicating (0%) while it runs, Failed when it failed.
 nlohmann::json replication_status(const nlohmann::json& properties);
 
-// The view image and application versions share: the stored resource, plus the
-// replication status when `expand` asks for it (case-insensitively).
+// The view image and application versions share: the stored resource with each target
+// region's excludeFromLatest shown (a region without its own follows the version's), plus
+// the replication status when `expand` asks for it (case-insensitively).
 nlohmann::json version_view(const nlohmann::json& stored, const std::string& expand);
 
 }  // namespace acg

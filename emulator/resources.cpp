@@ -53,6 +53,13 @@ std::vector<json> parse_rows(const std::vector<storage::ResourceRow>& rows) {
   return out;
 }
 
+// A list page as clients see each item: through the type's view.
+Result<ListPage> views(const ResourceType& type, Result<ListPage> page) {
+  if (page)
+    for (json& item : page->items) item = type.view(item, "");
+  return page;
+}
+
 }  // namespace
 
 std::vector<const ResourceType*> ResourceType::lineage() const {
@@ -181,7 +188,7 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     if (!operation) return std::move(operation).error();
     resource["properties"]["provisioningState"] = !*operation ? "Succeeded" : (*stored ? "Updating" : "Creating");
     if (auto st = save(id, type.type(), (*parent)["id"], stored_name, resource); !st) return std::move(st).error();
-    return WriteOutcome{resource, !*stored, *operation};
+    return WriteOutcome{type.view(resource, ""), !*stored, *operation};
   });
 }
 
@@ -242,7 +249,7 @@ Result<ListPage> Emulator::list_resources(const ResourceType& type, const Resour
     if (!parent) return std::move(parent).error();
     auto after = parse_continuation(continuation);
     if (!after) return std::move(after).error();
-    return page(store_->list_children((*parent)["id"], type.type(), *after, settings_.page_size));
+    return views(type, page(store_->list_children((*parent)["id"], type.type(), *after, settings_.page_size)));
   });
 }
 
@@ -252,8 +259,8 @@ Result<ListPage> Emulator::list_resources_in_subscription(const ResourceType& ty
     if (auto st = require_subscription(sub); !st) return std::move(st).error();
     auto after = parse_continuation(continuation);
     if (!after) return std::move(after).error();
-    return page(store_->list_in_scope("/subscriptions/" + identities_.find_subscription(sub)->id, type.type(), *after,
-                                      settings_.page_size));
+    return views(type, page(store_->list_in_scope("/subscriptions/" + identities_.find_subscription(sub)->id,
+                                                  type.type(), *after, settings_.page_size)));
   });
 }
 

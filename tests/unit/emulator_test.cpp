@@ -116,6 +116,22 @@ TEST_CASE("latest is the highest version by number, skipping excluded ones", "[e
   CHECK((*f.emulator->latest_version(definition, "West US"))["name"] == "2.0.0");
 }
 
+TEST_CASE("a version excluded from latest later is skipped in every region without its own flag", "[emulator][versions]") {
+  Fixture f;
+  publishing_setup(f);
+  const ResourceRef definition{kSub, "rg", {"g", "d"}};
+  REQUIRE(publish(f, "1.0.0").ok());
+  auto newer = publish(f, "2.0.0", {{"targetRegions", json::array({{{"name", "westus"}}, {{"name", "eastus"}}})}});
+  REQUIRE(newer.ok());
+  // Shown with the version's flag, stored without one of its own.
+  CHECK(newer->resource["properties"]["publishingProfile"]["targetRegions"][1]["excludeFromLatest"] == false);
+  CHECK((*f.emulator->latest_version(definition, "eastus"))["name"] == "2.0.0");
+  json exclude = {{"properties", {{"publishingProfile", {{"excludeFromLatest", true}}}}}};
+  REQUIRE(f.emulator->patch_resource(gallery_image_version_type(), ResourceRef{kSub, "rg", {"g", "d", "2.0.0"}}, exclude).ok());
+  CHECK((*f.emulator->latest_version(definition, "eastus"))["name"] == "1.0.0");
+  CHECK((*f.emulator->latest_version(definition, ""))["name"] == "1.0.0");
+}
+
 TEST_CASE("a definition holds at most the configured number of versions", "[emulator][versions]") {
   Fixture f;  // the fixture allows 3 per definition
   publishing_setup(f);

@@ -112,7 +112,7 @@ class Emulator {
   Result<ListPage> list_resources(const ResourceType& type, const ResourceRef& parent, const std::string& continuation);
   Result<ListPage> list_resources_in_subscription(const ResourceType& type, const std::string& sub,
                                                   const std::string& continuation);
-  // Changes one stored resource in its own transaction (resource_actions.cpp): for actions
+  // Changes one stored resource in its own transaction (resources.cpp): for actions
   // such as POST .../generalize, and members the generic write does not store (sku, kind).
   // `change` edits the whole stored body and must keep its id, name, type and location
   // (checked: 500 otherwise). 404 ResourceNotFound when absent, 409 while it is being deleted.

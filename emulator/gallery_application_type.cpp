@@ -10,6 +10,7 @@
 #include "emulator/publishing_profile.h"
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
+#include "emulator/source_rules.h"
 #include "emulator/text.h"
 #include "emulator/version_name.h"
 
@@ -19,12 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-ArmError invalid(const std::string& message, const std::string& target) {
-  return bad_request("InvalidParameter", message, target);
-}
-
 ArmError missing(const std::string& path) {
-  return invalid("Required parameter '" + path + "' is missing (null).", "properties." + path);
+  return invalid_parameter("Required parameter '" + path + "' is missing (null).", "properties." + path);
 }
 
 // Application names: letters, digits, hyphens and periods, starting and ending with a letter
@@ -35,7 +32,7 @@ Status check_application_name(std::string_view name) {
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') ok = false;
   if (ok) return ok_status();
-  return invalid("The entity name '" + std::string(name) +
+  return invalid_parameter("The entity name '" + std::string(name) +
                      "' is invalid. Gallery application names may contain alphanumerics, hyphens and periods, start "
                      "and end with an alphanumeric, and be at most 80 characters long.",
                  "galleryApplicationName");
@@ -44,7 +41,7 @@ Status check_application_name(std::string_view name) {
 Result<std::string> os_type(const json& value) {
   for (const char* os : {"Windows", "Linux"})
     if (value.is_string() && iequals(os, value.get<std::string>())) return std::string(os);
-  return invalid("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) +
+  return invalid_parameter("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) +
                      "' of parameter 'supportedOSType' is not valid. Allowed values are 'Windows', 'Linux'.",
                  "properties.supportedOSType");
 }
@@ -55,7 +52,7 @@ Status check_custom_actions(const json& parent, const std::string& path) {
   if (!actions.is_array()) return invalid_content("Expected an array at path '" + path + ".customActions'");
   for (const json& a : actions)
     if (!a.is_object() || !json_member(a, "name").is_string() || !json_member(a, "script").is_string())
-      return invalid("Each custom action needs a 'name' and a 'script'.", path + ".customActions");
+      return invalid_parameter("Each custom action needs a 'name' and a 'script'.", path + ".customActions");
   return ok_status();
 }
 
@@ -126,7 +123,7 @@ Status check_settings(const json& profile) {
   for (const char* key : {"packageFileName", "configFileName"}) {
     if (auto st = optional_string(settings, key, "properties.publishingProfile.settings"); !st) return st;
     if (json_text(settings, key).size() > 4096)
-      return invalid(std::string("The value of '") + key + "' exceeds the maximum length of 4096 characters.",
+      return invalid_parameter(std::string("The value of '") + key + "' exceeds the maximum length of 4096 characters.",
                      std::string("properties.publishingProfile.settings.") + key);
   }
   return ok_status();

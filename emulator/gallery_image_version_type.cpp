@@ -19,6 +19,7 @@
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
 #include "emulator/source_types.h"
+#include "emulator/source_rules.h"
 #include "emulator/text.h"
 #include "emulator/version_name.h"
 
@@ -27,10 +28,6 @@ namespace acg {
 using nlohmann::json;
 
 namespace {
-
-ArmError invalid(const std::string& message, const std::string& target) {
-  return bad_request("InvalidParameter", message, target);
-}
 
 ArmError change_not_allowed(const std::string& property) {
   return conflict("PropertyChangeNotAllowed",
@@ -43,7 +40,7 @@ Status check_disk_image(const json& image, const std::string& path, bool needs_l
   if (image.is_null()) return ok_status();
   if (!image.is_object()) return invalid_content("Expected an object at path '" + path + "'");
   if (needs_lun && !json_member(image, "lun").is_number_integer())
-    return invalid("Required parameter 'lun' is missing (null).", path + ".lun");
+    return invalid_parameter("Required parameter 'lun' is missing (null).", path + ".lun");
   if (auto st = optional_object(image, "source", path); !st) return st;
   for (const char* key : {"id", "uri", "storageAccountId"})
     if (auto st = optional_string(json_member(image, "source"), key, path + ".source"); !st) return st;
@@ -121,7 +118,7 @@ Sources sources_of(const json& storage) {
 
 Status check_id_format(const std::string& id, const std::string& path) {
   if (istarts_with(id, "/subscriptions/") || istarts_with(id, "/providers/")) return ok_status();
-  return invalid("Property id " + id + " at path '" + path +
+  return invalid_parameter("Property id " + id + " at path '" + path +
                      "' is invalid. Expect fully qualified resource Id that start with '/subscriptions/<subscriptionID>' "
                      "or '/providers/<resourceProviderNamespace>/'.",
                  path);
@@ -131,7 +128,7 @@ Status check_one_source_kind(const Sources& s) {
   const bool os_disk = !s.os_disk.empty() || !s.os_vhd.empty();
   const int kinds = !s.artifact.empty() + !s.community.empty() + os_disk;
   if (kinds == 1 && (s.os_disk.empty() || s.os_vhd.empty())) return ok_status();
-  return invalid("The gallery artifact version source can only be specified either directly under storageProfile or "
+  return invalid_parameter("The gallery artifact version source can only be specified either directly under storageProfile or "
                  "within individual OS or data disks. One and only one source type (user image, snapshot, disk, "
                  "virtual machine) can be provided.",
                  "properties.storageProfile");
@@ -142,7 +139,7 @@ Status check_data_disks(const json& storage, const Sources& s) {
   std::set<long long> luns;
   for (size_t i = 0; data.is_array() && i < data.size(); ++i)
     if (!luns.insert(data[i]["lun"].get<long long>()).second)
-      return invalid("Duplicated lun numbers have been detected in the input data disks. Lun number must be unique for "
+      return invalid_parameter("Duplicated lun numbers have been detected in the input data disks. Lun number must be unique for "
                      "each data disk.",
                      "properties.storageProfile.dataDiskImages");
   std::set<std::string> ids;
@@ -152,11 +149,11 @@ Status check_data_disks(const json& storage, const Sources& s) {
     // The same snapshot or disk cannot be both. (The same VHD blob can: the official
     // WithVHD examples publish one blob as the OS disk and a data disk.)
     if (iequals(id, s.os_disk))
-      return invalid("OSDiskImage and DataDiskImage cannot point to same blob " + id + ".",
+      return invalid_parameter("OSDiskImage and DataDiskImage cannot point to same blob " + id + ".",
                      "properties.storageProfile.dataDiskImages");
     if (istarts_with(id, "https://")) continue;
     if (!ids.insert(key).second)
-      return invalid("Duplicated source ids are found in the input disks. Source id should be unique for each disk.",
+      return invalid_parameter("Duplicated source ids are found in the input disks. Source id should be unique for each disk.",
                      "properties.storageProfile.dataDiskImages");
   }
   return ok_status();
@@ -250,33 +247,33 @@ Result<SourceFacts> check_source(const std::string& id, const std::string& path,
   if (auto st = check_id_format(id, path); !st) return std::move(st).error();
   const SourceKind kind = kind_of(id);
   if (disk_place && kind != SourceKind::disk && kind != SourceKind::snapshot)
-    return invalid("The source id: " + id + " must be a managed disk or snapshot.", path);
+    return invalid_parameter("The source id: " + id + " must be a managed disk or snapshot.", path);
   if (!disk_place && kind != SourceKind::managed_image && kind != SourceKind::virtual_machine &&
       kind != SourceKind::gallery_version)
-    return invalid("The source id: " + id + " must either be a managed image, virtual machine or another gallery image version.",
+    return invalid_parameter("The source id: " + id + " must either be a managed image, virtual machine or another gallery image version.",
                    path);
   auto source = lookup.load(id);
   if (!source) return std::move(source).error();
-  if (!*source) return invalid("Source was not found: " + id + ". Please make sure the source exists.", path);
+  if (!*source) return invalid_parameter("Source was not found: " + id + ". Please make sure the source exists.", path);
   auto facts = facts_of(**source, kind, lookup);
   if (!facts) return facts;
   if (!facts->location.empty() && !iequals(facts->location, location))
-    return invalid("Source " + id + " is not found. Please check source exists, and is in the same region as gallery "
+    return invalid_parameter("Source " + id + " is not found. Please check source exists, and is in the same region as gallery "
                    "image version being created.",
                    path);
   const json& d = definition["properties"];
   const std::string want_type = json_text(d, "osType"), want_state = json_text(d, "osState"),
                     want_gen = json_text(d, "hyperVGeneration");
   if (!facts->os_type.empty() && !iequals(facts->os_type, want_type))
-    return invalid("Cannot create Gallery Image Version from: " + id + " since it has a different OS type ['" +
+    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " since it has a different OS type ['" +
                        facts->os_type + "'] than the parent gallery image OS type ['" + want_type + "'].",
                    path);
   if (!facts->os_state.empty() && !iequals(facts->os_state, want_state))
-    return invalid("Cannot create Gallery Image Version from: " + id + " since the OS State in the parent gallery image (" +
+    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " since the OS State in the parent gallery image (" +
                        want_state + ") is not " + facts->os_state + ".",
                    path);
   if (!facts->hyper_v.empty() && !want_gen.empty() && !iequals(facts->hyper_v, want_gen))
-    return invalid("Cannot create Gallery Image Version from: " + id + " has a different Hypervisor generation ['" +
+    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " has a different Hypervisor generation ['" +
                        facts->hyper_v + "'] than the parent gallery image Hypervisor generation ['" + want_gen + "'].",
                    path);
   return facts;
@@ -285,19 +282,19 @@ Result<SourceFacts> check_source(const std::string& id, const std::string& path,
 // A VHD source: a blob URI plus the storage account that holds it (which must exist).
 Status check_vhd(const json& source, const std::string& path, Lookup& lookup) {
   const std::string uri = json_text(source, "uri");
-  if (!istarts_with(uri, "https://")) return invalid("The VHD source uri '" + uri + "' is not an https blob URI.", path + ".uri");
+  if (!istarts_with(uri, "https://")) return invalid_parameter("The VHD source uri '" + uri + "' is not an https blob URI.", path + ".uri");
   // 2022-03-03 names the account in source.id; later api-versions in storageAccountId.
   const std::string account =
       json_text(source, "storageAccountId").empty() ? json_text(source, "id") : json_text(source, "storageAccountId");
   if (account.empty())
-    return invalid("Required parameter 'storageAccountId' is missing (null): a VHD source names the storage account "
+    return invalid_parameter("Required parameter 'storageAccountId' is missing (null): a VHD source names the storage account "
                    "that holds the blob.",
                    path + ".storageAccountId");
   if (auto st = check_id_format(account, path + ".storageAccountId"); !st) return st;
   auto stored = lookup.load(account);
   if (!stored) return std::move(stored).error();
   if (!*stored)
-    return invalid("Source was not found: " + account + ". Please make sure the source exists.", path + ".storageAccountId");
+    return invalid_parameter("Source was not found: " + account + ". Please make sure the source exists.", path + ".storageAccountId");
   return ok_status();
 }
 
@@ -306,7 +303,7 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
                                    Lookup& lookup) {
   const Sources s = sources_of(storage);
   if (!s.any())
-    return invalid("Required parameter 'storageProfile.source' is missing (null): a version needs a source (a managed "
+    return invalid_parameter("Required parameter 'storageProfile.source' is missing (null): a version needs a source (a managed "
                    "image, a virtual machine, a gallery image version, an OS disk snapshot or disk, or a VHD).",
                    "properties.storageProfile");
   if (auto st = check_one_source_kind(s); !st) return std::move(st).error();
@@ -324,7 +321,7 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
       out["dataDiskImages"] = facts->data_disk_images;
   } else if (!s.community.empty()) {
     if (!istarts_with(s.community, "/CommunityGalleries/"))
-      return invalid("The community gallery image id '" + s.community + "' is not valid.",
+      return invalid_parameter("The community gallery image id '" + s.community + "' is not valid.",
                      "properties.storageProfile.source.communityGalleryImageId");
   } else if (!s.os_disk.empty()) {
     auto facts = check_source(s.os_disk, "properties.storageProfile.osDiskImage.source.id", true, definition, location, lookup);
@@ -387,22 +384,22 @@ Status check_encryption(const json& profile, const std::string& subscription, Lo
     for (const json& d : json_member(encryption, "dataDiskImages")) {
       const long long lun = json_member(d, "lun").is_number_integer() ? d["lun"].get<long long>() : -1;
       if (!seen.insert(lun).second)
-        return invalid("Duplicated lun " + std::to_string(lun) + " in the data disk image encryption of region '" +
+        return invalid_parameter("Duplicated lun " + std::to_string(lun) + " in the data disk image encryption of region '" +
                            region_name + "'.",
                        "properties.publishingProfile.targetRegions.encryption.dataDiskImages");
       if (!json_text(d, "diskEncryptionSetId").empty()) sets.push_back(json_text(d, "diskEncryptionSetId"));
     }
     for (const std::string& id : sets) {
       if (!istarts_with(id, "/subscriptions/" + subscription + "/"))
-        return invalid("The disk encryption set " + id + " must be in the same subscription " + subscription +
+        return invalid_parameter("The disk encryption set " + id + " must be in the same subscription " + subscription +
                            " as the gallery.",
                        "properties.publishingProfile.targetRegions.encryption");
       auto des = lookup.load(id);
       if (!des) return std::move(des).error();
       if (!*des)
-        return invalid("Disk encryption set " + id + " was not found.", "properties.publishingProfile.targetRegions.encryption");
+        return invalid_parameter("Disk encryption set " + id + " was not found.", "properties.publishingProfile.targetRegions.encryption");
       if (normalize_location(json_text(**des, "location")) != normalize_location(region_name))
-        return invalid("The disk encryption set " + id + " is in region '" + json_text(**des, "location") +
+        return invalid_parameter("The disk encryption set " + id + " is in region '" + json_text(**des, "location") +
                            "', not in target region '" + region_name +
                            "'. A region's replicas are encrypted with a disk encryption set of that region.",
                        "properties.publishingProfile.targetRegions.encryption");

@@ -4,6 +4,7 @@
 
 #include "emulator/region_catalog.h"
 #include "emulator/request_body.h"
+#include "emulator/source_rules.h"
 #include "emulator/text.h"
 #include "emulator/version_name.h"
 
@@ -17,10 +18,6 @@ constexpr const char* kStorageTypes[] = {"Standard_LRS", "Standard_ZRS", "Premiu
 constexpr const char* kReplicationModes[] = {"Full", "Shallow"};
 constexpr int kMaxReplicas = 100;
 
-ArmError invalid(const std::string& message, const std::string& target) {
-  return bad_request("InvalidParameter", message, target);
-}
-
 template <size_t N>
 std::string canonical(const char* const (&allowed)[N], const std::string& value) {
   for (const char* a : allowed)
@@ -33,7 +30,7 @@ Status check_count(const json& value, const std::string& path) {
   if (!value.is_number_integer()) return invalid_content("Expected an integer at path '" + path + "'");
   const long long n = value.get<long long>();
   if (n < 1 || n > kMaxReplicas)
-    return invalid("The value " + std::to_string(n) + " of parameter " + path +
+    return invalid_parameter("The value " + std::to_string(n) + " of parameter " + path +
                        " is out of range. The value must be between 1 and " + std::to_string(kMaxReplicas) +
                        ", inclusive",
                    path);
@@ -43,7 +40,7 @@ Status check_count(const json& value, const std::string& path) {
 Status check_storage_type(const json& value, const std::string& path) {
   if (value.is_null()) return ok_status();
   if (!value.is_string() || canonical(kStorageTypes, value.get<std::string>()).empty())
-    return invalid("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) + "' of parameter '" +
+    return invalid_parameter("The value '" + (value.is_string() ? value.get<std::string>() : value.dump()) + "' of parameter '" +
                        path + "' is not valid. Allowed values are 'Standard_LRS', 'Standard_ZRS', 'Premium_LRS', "
                        "'PremiumV2_LRS'.",
                    path);
@@ -58,7 +55,7 @@ Status check_target_regions(const json& profile) {
     const json& r = regions[i];
     const std::string path = "properties.publishingProfile.targetRegions[" + std::to_string(i) + "]";
     if (!r.is_object() || !r.contains("name") || !r["name"].is_string())
-      return invalid("Required parameter 'targetRegions[" + std::to_string(i) + "].name' is missing (null).", path + ".name");
+      return invalid_parameter("Required parameter 'targetRegions[" + std::to_string(i) + "].name' is missing (null).", path + ".name");
     if (auto st = check_count(json_member(r, "regionalReplicaCount"), path + ".regionalReplicaCount"); !st) return st;
     if (auto st = check_storage_type(json_member(r, "storageAccountType"), path + ".storageAccountType"); !st) return st;
     if (auto st = optional_bool(r, "excludeFromLatest", path); !st) return st;
@@ -71,7 +68,7 @@ Status check_target_regions(const json& profile) {
 
 Status check_version_name(std::string_view name, const std::string& noun, const std::string& target) {
   if (parse_version_name(name)) return ok_status();
-  return invalid("The " + noun + " version name is invalid. The " + noun +
+  return invalid_parameter("The " + noun + " version name is invalid. The " + noun +
                      " version name should follow Major(int).Minor(int).Patch(int) format, where int is between 0 and "
                      "2,147,483,647 (inclusive). For e.g: 1.0.0, 2018.12.1 etc.",
                  target);
@@ -88,7 +85,7 @@ Status check_publishing_profile(const json& p) {
   if (auto st = check_storage_type(json_member(profile, "storageAccountType"), base + ".storageAccountType"); !st) return st;
   const json& mode = json_member(profile, "replicationMode");
   if (!mode.is_null() && (!mode.is_string() || canonical(kReplicationModes, mode.get<std::string>()).empty()))
-    return invalid("The value '" + mode.dump() + "' of parameter 'replicationMode' is not valid. Allowed values are "
+    return invalid_parameter("The value '" + mode.dump() + "' of parameter 'replicationMode' is not valid. Allowed values are "
                    "'Full', 'Shallow'.",
                    base + ".replicationMode");
   return check_target_regions(profile);
@@ -145,7 +142,7 @@ Result<json> build_publishing_profile(const json& wanted, const json* stored, co
     auto display = region_display_name(r["name"], path, catalog, rules.resource_type);
     if (!display) return std::move(display).error();
     if (!seen.insert(normalize_location(*display)).second)
-      return invalid("Duplicate regions are not allowed in target publishing regions.", "properties.publishingProfile.targetRegions");
+      return invalid_parameter("Duplicate regions are not allowed in target publishing regions.", "properties.publishingProfile.targetRegions");
     if (iequals(normalize_location(*display), normalize_location(home))) has_home = true;
     r["name"] = *display;
     // An update restating a region without its encryption keeps the region's encryption:
@@ -164,7 +161,7 @@ Result<json> build_publishing_profile(const json& wanted, const json* stored, co
   if (!has_home) {
     std::string names;
     for (const json& r : regions) names += (names.empty() ? "" : ", ") + r["name"].get<std::string>();
-    return invalid("Gallery image version publishing profile regions '" + names +
+    return invalid_parameter("Gallery image version publishing profile regions '" + names +
                        "' must contain the location of image version '" + home + "'.",
                    "properties.publishingProfile.targetRegions");
   }

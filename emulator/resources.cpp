@@ -44,6 +44,13 @@ bool is_deleting(const json& resource) {
   return resource.value("/properties/provisioningState"_json_pointer, "") == "Deleting";
 }
 
+// 409 for an update of a resource whose deletion is under way.
+ArmError marked_for_deletion(const json& resource) {
+  return conflict("OperationNotAllowed", "Operation 'Update' is not allowed on '" + resource.value("name", "") +
+                                             "' since it is marked for deletion. You can only retry the Delete "
+                                             "operation (or wait for an ongoing one to complete).");
+}
+
 std::vector<json> parse_rows(const std::vector<storage::ResourceRow>& rows) {
   std::vector<json> out;
   for (const auto& row : rows) {
@@ -155,11 +162,7 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     json resource;
     if (*stored) {
       resource = std::move(**stored);
-      if (is_deleting(resource))
-        return conflict("OperationNotAllowed",
-                        "Operation 'Update' is not allowed on '" + resource["name"].get<std::string>() +
-                            "' since it is marked for deletion. You can only retry the Delete operation (or wait "
-                            "for an ongoing one to complete).");
+      if (is_deleting(resource)) return marked_for_deletion(resource);
       if (region && !iequals(resource.value("location", ""), region->name))
         return conflict("InvalidResourceLocation",
                         "The resource '" + name + "' already exists in location '" + resource.value("location", "") +
@@ -261,6 +264,32 @@ Result<ListPage> Emulator::list_resources_in_subscription(const ResourceType& ty
     if (!after) return std::move(after).error();
     return views(type, page(store_->list_in_scope("/subscriptions/" + identities_.find_subscription(sub)->id,
                                                   type.type(), *after, settings_.page_size)));
+  });
+}
+
+// Changes a stored resource outside the generic write (actions such as POST .../generalize),
+// in one transaction like every write.
+Result<json> Emulator::update_resource(const ResourceType& type, const ResourceRef& ref,
+                                       const std::function<Status(json& resource)>& change) {
+  return write<json>([&]() -> Result<json> {
+    auto parent = resolve_parent(type, ref, false);
+    if (!parent) {
+      if (parent.error().code == "ParentResourceNotFound") return resource_not_found(type, ref);
+      return std::move(parent).error();
+    }
+    auto stored = load(child_id(*parent, type, ref.names.back()));
+    if (!stored) return std::move(stored).error();
+    if (!*stored) return resource_not_found(type, ref);
+    json resource = std::move(**stored);
+    if (is_deleting(resource)) return marked_for_deletion(resource);
+    const json before = resource;
+    if (auto st = change(resource); !st) return std::move(st).error();
+    for (const char* key : {"id", "name", "type", "location"})
+      if (resource.value(key, json()) != before.value(key, json()))
+        return internal_error(std::string("A change to '") + before.value("id", "") + "' altered its '" + key + "'.");
+    if (auto st = save(resource["id"], type.type(), (*parent)["id"], resource["name"], resource); !st)
+      return std::move(st).error();
+    return resource;
   });
 }
 

@@ -46,6 +46,24 @@ Result<IdentityDirectory> load_identities(const AppOptions& options) {
   return IdentityDirectory::from_json(*text);
 }
 
+// The replication model: defaults, then the config file's "replication" object, then
+// --replication-speed (the flag wins).
+Result<ReplicationModel> load_replication_model(const AppOptions& options) {
+  ReplicationModel model;
+  if (!options.config_file.empty()) {
+    auto text = read_file(options.config_file);
+    if (!text) return std::move(text).error();
+    nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
+    if (config.is_object() && config.contains("replication")) {
+      auto configured = ReplicationModel::from_json(config["replication"], model);
+      if (!configured) return std::move(configured).error();
+      model = *configured;
+    }
+  }
+  if (options.replication_speed) model.speed = *options.replication_speed;
+  return model;
+}
+
 Result<TlsMaterial> load_tls(const AppOptions& options) {
   if (!options.cert_file.empty()) return load_tls_material_from_files(options.cert_file, options.key_file);
   if (options.in_memory) return generate_tls_material();
@@ -81,6 +99,8 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   if (auto st = prepare_data_dir(options); !st) return std::move(st).error();
   auto identities = load_identities(options);
   if (!identities) return std::move(identities).error();
+  auto replication = load_replication_model(options);
+  if (!replication) return std::move(replication).error();
   auto regions = RegionCatalog::builtin(options.cloud);
   if (!regions) return std::move(regions).error();
   auto tls = load_tls(options);
@@ -93,7 +113,8 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto store = storage::open_sqlite_store(db_path);
   if (!store.ok()) return internal_error(store.error().message);
 
-  EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition};
+  EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
+                            *replication, options.virtual_clock};
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);
   // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache

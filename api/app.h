@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -32,6 +33,10 @@ struct AppOptions {
   std::int64_t operation_delay_ms = 0;
   int page_size = 100;
   int max_versions_per_definition = 1000;
+  // Replication's speed knob (README "Replication"): X times faster than the modelled real
+  // world, 0 = instant. Unset: the config file's, else the model's default.
+  std::optional<double> replication_speed;
+  bool virtual_clock = false;    // time moves only through POST /_emulator/clock/advance
   std::string cloud = "AzureCloud";
   std::uint64_t seed = 0;        // 0: random ids; otherwise reproducible ids
   bool log_requests = false;

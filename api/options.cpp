@@ -25,6 +25,10 @@ State
 Behaviour
   --operation-delay-ms N    simulated duration of gallery and resource-group writes (default 0:
                             they finish synchronously; >0 exercises long-running operations)
+  --replication-speed X     how much faster than the modelled real world replication runs
+                            (default 1000: a 30 GiB image reaches a region in ~1.5 s);
+                            'instant' (or 0) finishes it inside the request (README "Replication")
+  --virtual-clock           time stands still until POST /_emulator/clock/advance moves it
   --page-size N             items per list page before nextLink (default 100)
   --max-versions-per-definition N
                             image versions one image definition may hold (default 1000)
@@ -69,9 +73,11 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag == "--in-memory") { o.in_memory = true; continue; }
     if (flag == "--accept-any-token") { o.accept_any_token = true; continue; }
     if (flag == "--log-requests") { o.log_requests = true; continue; }
+    if (flag == "--virtual-clock") { o.virtual_clock = true; continue; }
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
-        flag != "--seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads")
+        flag != "--seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&
+        flag != "--replication-speed")
       return "unknown option '" + flag + "' (see --help)";
     if (!value(v)) return missing();
     if (flag == "--host") o.host = v;
@@ -86,6 +92,15 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     else if (flag == "--max-versions-per-definition") { if (!parse_int<int>(v, o.max_versions_per_definition, 1, 1000000)) return bad(); }
     else if (flag == "--seed") { if (!parse_int<std::uint64_t>(v, o.seed, 0, UINT64_MAX)) return bad(); }
     else if (flag == "--io-threads") { if (!parse_int<int>(v, o.io_threads, 1, 64)) return bad(); }
+    else if (flag == "--replication-speed") {
+      if (v == "instant") o.replication_speed = 0;
+      else {
+        double speed = 0;
+        auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), speed);
+        if (ec != std::errc() || ptr != v.data() + v.size() || speed < 0 || speed > 1e9) return bad();
+        o.replication_speed = speed;
+      }
+    }
     else if (flag == "--worker-threads") { if (!parse_int<int>(v, o.worker_threads, 1, 64)) return bad(); }
   }
   if (o.cert_file.empty() != o.key_file.empty()) return std::string("--cert and --key go together");

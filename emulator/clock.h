@@ -32,6 +32,38 @@ class ManualClock final : public Clock {
   std::atomic<std::int64_t> now_ms_;
 };
 
+// The emulator's own time. System mode: the base clock plus an offset that the admin API
+// moves forward ("skip an hour"). Virtual mode: an instant that moves only when advanced,
+// starting where it was last left (tests and labs that step time by hand). The emulator
+// persists offset_ms() / virtual_now_ms() so a restart keeps the timeline.
+class EmulatorClock final : public Clock {
+ public:
+  EmulatorClock(const Clock& base, bool virtual_mode)
+      : base_(base), virtual_(virtual_mode), virtual_now_ms_(base.now_ms()) {}
+  std::int64_t now_ms() const override {
+    return virtual_ ? virtual_now_ms_.load() : base_.now_ms() + offset_ms_.load();
+  }
+  // Moves time forward (never back: delta < 0 is ignored).
+  void advance_ms(std::int64_t delta) {
+    if (delta <= 0) return;
+    if (virtual_) virtual_now_ms_ += delta;
+    else offset_ms_ += delta;
+  }
+  void restore(std::int64_t offset_ms, std::int64_t virtual_now_ms) {
+    offset_ms_ = offset_ms;
+    if (virtual_now_ms > 0) virtual_now_ms_ = virtual_now_ms;
+  }
+  bool is_virtual() const { return virtual_; }
+  std::int64_t offset_ms() const { return offset_ms_.load(); }
+  std::int64_t virtual_now_ms() const { return virtual_now_ms_.load(); }
+
+ private:
+  const Clock& base_;
+  const bool virtual_;
+  std::atomic<std::int64_t> offset_ms_{0};
+  std::atomic<std::int64_t> virtual_now_ms_;
+};
+
 // ARM's timestamp format as Compute writes it: "2026-11-27T16:30:00.1234567+00:00".
 std::string format_arm_time(std::int64_t ms_since_epoch);
 // Parses ISO 8601 date-times ("2030-01-01", "2030-01-01T12:59:59.000Z", "...+02:00").

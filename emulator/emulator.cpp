@@ -3,6 +3,8 @@
 
 #include "emulator/emulator.h"
 
+#include <algorithm>
+
 #include "emulator/text.h"
 
 namespace acg {
@@ -33,11 +35,31 @@ ArmError storage_error(const storage::StoreError& e) {
 Emulator::Emulator(std::unique_ptr<storage::Store> store, const Clock& clock, IdGenerator& ids,
                    RegionCatalog regions, IdentityDirectory identities, EmulatorSettings settings)
     : store_(std::move(store)),
-      clock_(clock),
+      clock_(clock, settings.virtual_clock),
       ids_(ids),
       regions_(std::move(regions)),
       identities_(std::move(identities)),
-      settings_(settings) {}
+      settings_(settings) {
+  // The timeline continues across restarts: the offset moved forward by the admin API, and
+  // in virtual mode the instant it was left at.
+  auto offset = store_->get_meta("clock.offset_ms");
+  auto virtual_now = store_->get_meta("clock.virtual_now_ms");
+  auto number = [](storage::StoreResult<std::string> text) -> std::int64_t {
+    if (!text.ok() || text.value().empty()) return 0;
+    try {
+      return std::stoll(text.value());
+    } catch (const std::exception&) {
+      return 0;
+    }
+  };
+  clock_.restore(number(offset), number(virtual_now));
+  if (settings_.virtual_clock) persist_clock();
+}
+
+void Emulator::persist_clock() {
+  (void)store_->put_meta("clock.offset_ms", std::to_string(clock_.offset_ms()));
+  if (clock_.is_virtual()) (void)store_->put_meta("clock.virtual_now_ms", std::to_string(clock_.virtual_now_ms()));
+}
 
 Emulator::~Emulator() = default;
 
@@ -139,11 +161,13 @@ Result<json> Emulator::require_resource_group(const std::string& sub, const std:
 Result<std::optional<OperationRef>> Emulator::begin_operation(const std::string& kind,
                                                               const std::string& resource_id,
                                                               const std::string& sub,
-                                                              const std::string& location) {
-  if (settings_.operation_delay_ms <= 0) return std::optional<OperationRef>{};
-  std::int64_t now = clock_.now_ms();
+                                                              const std::string& location,
+                                                              std::optional<std::int64_t> due_ms) {
+  const std::int64_t now = clock_.now_ms();
+  if (!due_ms && settings_.operation_delay_ms <= 0) return std::optional<OperationRef>{};
+  const std::int64_t due = std::max(due_ms.value_or(now), now + settings_.operation_delay_ms);
   storage::OperationRow op{ids_.uuid(), kind, resource_id, location, sub, "InProgress",
-                           format_arm_time(now), "", now + settings_.operation_delay_ms, "", ""};
+                           format_arm_time(now), "", due, "", ""};
   if (auto st = store_->put_operation(op); !st.ok()) return storage_error(st.error());
   return std::optional<OperationRef>{OperationRef{op.id, sub, location}};
 }
@@ -161,36 +185,174 @@ Result<OperationStatus> Emulator::get_operation(const std::string& sub, const st
   return status;
 }
 
-Status Emulator::finish_provisioning(const storage::OperationRow& op) {
+Result<Emulator::Finish> Emulator::finish_provisioning(const storage::OperationRow& op) {
   auto stored = store_->get(op.resource_id);
   if (!stored.ok()) return storage_error(stored.error());
-  if (!stored.value()) return ok_status();  // deleted meanwhile: nothing left to finish
+  if (!stored.value()) return Finish{"Canceled", std::nullopt, 0};  // deleted meanwhile
   storage::ResourceRow row = *stored.value();
   json body = json::parse(row.body, nullptr, false);
   if (body.is_discarded()) return internal_error("Stored resource is not valid JSON.");
-  body["properties"]["provisioningState"] = "Succeeded";
+  Finish finish{"Succeeded", std::nullopt, 0};
+  if (body.value("/properties/publishingProfile/targetRegions"_json_pointer, json()).is_array()) {
+    auto jobs = jobs_of(body);
+    if (!jobs) return std::move(jobs).error();
+    const std::string state = aggregate(*jobs);
+    if (state.empty()) {
+      // A later update started more copies: this operation ends with them.
+      std::int64_t last = clock_.now_ms();
+      for (const auto& j : *jobs)
+        if (j.state == kReplicating) last = std::max(last, j.due_ms);
+      return Finish{"", std::nullopt, last};
+    }
+    if (state == "Failed") finish = Finish{"Failed", replication_failure(*jobs, regions_), 0};
+  }
+  body["properties"]["provisioningState"] = finish.status;
   row.body = body.dump();
-  auto st = store_->put(row);
-  if (!st.ok()) return storage_error(st.error());
+  if (auto st = store_->put(row); !st.ok()) return storage_error(st.error());
+  return finish;
+}
+
+Result<Emulator::Finish> Emulator::finish_deletion(const storage::OperationRow& op) {
+  if (auto st = erase_tree(op.resource_id); !st) return std::move(st).error();
+  return Finish{"Succeeded", std::nullopt, 0};
+}
+
+// A resource deleted while its provisioning runs ends that provisioning: Canceled.
+Status Emulator::cancel_operations_of(const std::string& resource_id) {
+  auto pending = store_->pending_operations_of(resource_id);
+  if (!pending.ok()) return storage_error(pending.error());
+  for (storage::OperationRow op : pending.value()) {
+    if (op.kind != "provision") continue;
+    op.status = "Canceled";
+    op.end_time = format_arm_time(clock_.now_ms());
+    if (auto st = store_->put_operation(op); !st.ok()) return storage_error(st.error());
+  }
   return ok_status();
 }
 
-Status Emulator::finish_deletion(const storage::OperationRow& op) { return erase_tree(op.resource_id); }
+// Jobs due on the clock move to Completed or Failed, a batch per transaction.
+void Emulator::settle_jobs_locked() {
+  constexpr int kBatch = 2000;
+  for (;;) {
+    auto due = store_->due_jobs(clock_.now_ms(), kBatch);
+    if (!due.ok() || due.value().empty()) return;
+    if (!store_->begin().ok()) return;
+    for (storage::ReplicationJobRow& job : due.value()) {
+      settle_job(job);
+      if (!store_->put_job(job).ok()) {
+        store_->rollback();
+        return;  // retried on the next settle
+      }
+    }
+    if (!store_->commit().ok()) {
+      store_->rollback();
+      return;
+    }
+    if (static_cast<int>(due.value().size()) < kBatch) return;
+  }
+}
 
 void Emulator::settle_locked() {
+  settle_jobs_locked();
   auto due = store_->due_operations(clock_.now_ms());
   if (!due.ok() || due.value().empty()) return;
   for (storage::OperationRow op : due.value()) {
     if (!store_->begin().ok()) return;
-    Status finished = op.kind == "delete" ? finish_deletion(op) : finish_provisioning(op);
-    op.status = finished ? "Succeeded" : "Failed";
-    if (!finished) op.error = error_to_json(finished.error()).dump();
-    op.end_time = format_arm_time(clock_.now_ms());
+    Result<Finish> finished = op.kind == "delete" ? finish_deletion(op) : finish_provisioning(op);
+    if (!finished) finished = Finish{"Failed", finished.error(), 0};
+    if (finished->status.empty()) {
+      op.due_ms = std::max(finished->due_again_ms, clock_.now_ms() + 1);
+    } else {
+      op.status = finished->status;
+      if (finished->error) op.error = error_to_json(*finished->error).dump();
+      op.end_time = format_arm_time(clock_.now_ms());
+    }
     if (!store_->put_operation(op).ok() || !store_->commit().ok()) {
       store_->rollback();
       return;  // retried on the next settle
     }
   }
+}
+
+// --- Replication ----------------------------------------------------------------------------
+
+Result<std::vector<storage::ReplicationJobRow>> Emulator::jobs_of(const json& artifact) {
+  const std::string id = artifact.value("id", "");
+  auto jobs = store_->jobs_of(id);
+  if (!jobs.ok()) return storage_error(jobs.error());
+  if (!jobs.value().empty()) return std::move(jobs.value());
+  // Stored before replication was simulated: Completed wherever it was provisioned.
+  if (artifact.value("/properties/provisioningState"_json_pointer, "") != "Succeeded") return std::move(jobs.value());
+  std::vector<storage::ReplicationJobRow> legacy;
+  for (const json& r : artifact.value("/properties/publishingProfile/targetRegions"_json_pointer, json::array())) {
+    const Region* region = regions_.find(r.value("name", ""));
+    legacy.push_back({id, region ? region->name : normalize_location(r.value("name", "")), "", kCompleted, 0, 0,
+                      r.value("regionalReplicaCount", 1), r.value("storageAccountType", "Standard_LRS"), ""});
+  }
+  return legacy;
+}
+
+Result<std::optional<std::int64_t>> Emulator::replicate(const json& artifact, const std::string& sub) {
+  auto existing = jobs_of(artifact);
+  if (!existing) return std::move(existing).error();
+  const json& properties = artifact["properties"];
+  ReplicationContext context{settings_.replication, regions_, faults_, clock_.now_ms(), artifact["id"], sub,
+                             artifact.value("location", ""), source_size_gib(properties), false};
+  ReplicationPlan plan = plan_replication(*existing, properties["publishingProfile"], context);
+  for (const std::string& region : plan.removed_regions)
+    if (auto st = store_->remove_job(context.artifact_id, region); !st.ok()) return storage_error(st.error());
+  for (const storage::ReplicationJobRow& job : plan.put)
+    if (auto st = store_->put_job(job); !st.ok()) return storage_error(st.error());
+  if (!aggregate(plan.result).empty()) {
+    // Finished already (instant copies): a failure still answers through an operation,
+    // as the real service's does.
+    if (aggregate(plan.result) == "Failed") return std::optional<std::int64_t>{clock_.now_ms()};
+    return std::optional<std::int64_t>{};
+  }
+  std::int64_t last = clock_.now_ms();
+  for (const auto& j : plan.result)
+    if (j.state == kReplicating) last = std::max(last, j.due_ms);
+  return std::optional<std::int64_t>{last};
+}
+
+Result<json> Emulator::replications() {
+  std::lock_guard lock(mutex_);
+  settle_locked();
+  auto jobs = store_->active_jobs();
+  if (!jobs.ok()) return storage_error(jobs.error());
+  const std::int64_t now = clock_.now_ms();
+  json value = json::array();
+  for (const auto& j : jobs.value()) {
+    const Region* region = regions_.find(j.region);
+    value.push_back({{"artifactId", j.artifact_id},
+                     {"region", region ? region->display_name : j.region},
+                     {"regionName", j.region},
+                     {"state", j.state},
+                     {"progress", progress(j, now)},
+                     {"replicaCount", j.replica_count},
+                     {"storageAccountType", j.storage_type},
+                     {"startTime", format_arm_time(j.started_ms)},
+                     {"dueTime", format_arm_time(j.due_ms)},
+                     {"remainingSeconds", static_cast<double>(std::max<std::int64_t>(0, j.due_ms - now)) / 1000},
+                     {"willFail", !j.error.empty()}});
+  }
+  return json{{"value", value}};
+}
+
+Status Emulator::advance_clock(std::int64_t delta_ms) {
+  std::lock_guard lock(mutex_);
+  clock_.advance_ms(delta_ms);
+  persist_clock();
+  settle_locked();
+  return ok_status();
+}
+
+json Emulator::clock_info() {
+  const std::int64_t now = clock_.now_ms();
+  return {{"mode", clock_.is_virtual() ? "virtual" : "system"},
+          {"now", format_arm_time(now)},
+          {"nowMs", now},
+          {"offsetMs", clock_.offset_ms()}};
 }
 
 void Emulator::settle() {
@@ -209,6 +371,7 @@ Status Emulator::reset() {
   std::lock_guard lock(mutex_);
   auto st = store_->clear();
   if (!st.ok()) return storage_error(st.error());
+  faults_.clear();
   return ok_status();
 }
 

@@ -20,7 +20,9 @@
 //                             └──────────────────────────────────────────────► Canceled
 //
 // With a zero operation delay every write completes inside its own request and no
-// operation is created: callers answer synchronously.
+// operation is created: callers answer synchronously. A write of an image or application
+// version whose replication is still running is the exception: its operation finishes when
+// the last region does (emulator/replication.h), Failed when one failed.
 
 #include <cstdint>
 #include <functional>
@@ -36,6 +38,7 @@
 #include "emulator/id_generator.h"
 #include "emulator/identity.h"
 #include "emulator/region_catalog.h"
+#include "emulator/replication.h"
 #include "emulator/resource_type.h"
 #include "emulator/settings.h"
 #include "storage/store.h"
@@ -125,18 +128,29 @@ class Emulator {
   // region is given). definition.names = {gallery, image}. 404 when there is none.
   Result<nlohmann::json> latest_version(const ResourceRef& definition, const std::string& region);
 
+  // --- Replication and faults (admin API) ---
+  // Every replication job still running, with its progress and remaining time.
+  Result<nlohmann::json> replications();
+  FaultPlan& faults() { return faults_; }
+
   // --- Operations and time ---
   Result<OperationStatus> get_operation(const std::string& sub, const std::string& id);
   // Finishes every operation whose simulated work is due on the clock.
   void settle();
   // When the next operation falls due, if any (drives the server's timer).
   std::optional<std::int64_t> next_due_ms();
-  // Wipes all ARM state (resources and operations); identities and TLS material stay.
+  // Wipes all ARM state (resources, operations, replication jobs) and the faults in place;
+  // identities, TLS material and the clock stay.
   Status reset();
+  // Moves the emulator's clock forward by delta_ms (persisted), then finishes what fell due.
+  Status advance_clock(std::int64_t delta_ms);
+  // {"mode": "system"|"virtual", "now": ARM time, "nowMs", "offsetMs"}.
+  nlohmann::json clock_info();
 
   const IdentityDirectory& identities() const { return identities_; }
   const RegionCatalog& regions() const { return regions_; }
   const Clock& clock() const { return clock_; }
+  const EmulatorSettings& settings() const { return settings_; }
 
  private:
   using Finisher = std::function<Status(const storage::OperationRow&)>;
@@ -160,13 +174,30 @@ class Emulator {
   Result<nlohmann::json> require_resource_group(const std::string& sub, const std::string& rg);
 
   // Operation bookkeeping.
+  // An operation due at due_ms (default: now + the operation delay; none when that is now).
   Result<std::optional<OperationRef>> begin_operation(const std::string& kind,
                                                       const std::string& resource_id,
                                                       const std::string& sub,
-                                                      const std::string& location);
+                                                      const std::string& location,
+                                                      std::optional<std::int64_t> due_ms = std::nullopt);
+  // What finishing an operation found: done (ok or error), canceled, or not yet (due again).
+  struct Finish {
+    std::string status;  // Succeeded | Failed | Canceled | "" (not yet)
+    std::optional<ArmError> error;
+    std::int64_t due_again_ms = 0;
+  };
   void settle_locked();
-  Status finish_provisioning(const storage::OperationRow& op);
-  Status finish_deletion(const storage::OperationRow& op);
+  void settle_jobs_locked();
+  Result<Finish> finish_provisioning(const storage::OperationRow& op);
+  Result<Finish> finish_deletion(const storage::OperationRow& op);
+  Status cancel_operations_of(const std::string& resource_id);
+
+  // Replication (emulator/replication.h): the jobs of a version (versions stored before jobs
+  // existed count as Completed where they were provisioned), and the (re)planning of its
+  // jobs on a write; returns when the last job is due, if any still runs.
+  Result<std::vector<storage::ReplicationJobRow>> jobs_of(const nlohmann::json& artifact);
+  Result<std::optional<std::int64_t>> replicate(const nlohmann::json& artifact, const std::string& sub);
+  void persist_clock();
 
   class TransactionLookup;
   // The resource that contains `type` at ref (a resource group or a resource), or 404.
@@ -176,11 +207,12 @@ class Emulator {
 
   std::mutex mutex_;
   std::unique_ptr<storage::Store> store_;  // GUARDED_BY(mutex_)
-  const Clock& clock_;
+  EmulatorClock clock_;
   IdGenerator& ids_;
   RegionCatalog regions_;
   IdentityDirectory identities_;
   EmulatorSettings settings_;
+  FaultPlan faults_;
 };
 
 }  // namespace acg

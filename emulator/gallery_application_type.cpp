@@ -131,7 +131,8 @@ Status check_settings(const json& profile) {
 
 class GalleryApplicationVersionType final : public ResourceType {
  public:
-  json view(const json& stored, const std::string& expand) const override { return version_view(stored, expand); }
+  json view(const json& stored, const std::string&) const override { return version_view(stored); }
+  bool replicates() const override { return true; }
   std::string type() const override { return "Microsoft.Compute/galleries/applications/versions"; }
   const ResourceType* parent() const override { return &gallery_application_type(); }
 

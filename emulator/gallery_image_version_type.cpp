@@ -410,7 +410,8 @@ Status check_encryption(const json& profile, const std::string& subscription, Lo
 
 class GalleryImageVersionType final : public ResourceType {
  public:
-  json view(const json& stored, const std::string& expand) const override { return version_view(stored, expand); }
+  json view(const json& stored, const std::string&) const override { return version_view(stored); }
+  bool replicates() const override { return true; }
   std::string type() const override { return "Microsoft.Compute/galleries/images/versions"; }
   const ResourceType* parent() const override { return &gallery_image_type(); }
 

@@ -17,6 +17,7 @@ namespace {
 constexpr const char* kStorageTypes[] = {"Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS"};
 constexpr const char* kReplicationModes[] = {"Full", "Shallow"};
 constexpr int kMaxReplicas = 100;
+constexpr size_t kMaxTargetRegions = 50;  // a rule of this product (Azure documents none)
 
 template <size_t N>
 std::string canonical(const char* const (&allowed)[N], const std::string& value) {
@@ -109,8 +110,17 @@ Result<std::string> region_display_name(const std::string& name, const std::stri
                      path);
 }
 
-// The publishing profile as stored: target regions named as the service names them, with
-// their replica count and storage type filled in, the version's own region among them.
+// Zone-redundant replicas need a region with availability zones.
+Status check_zone_redundancy(const std::string& storage_type, const std::string& region_name,
+                             const RegionCatalog& regions, const std::string& path) {
+  if (storage_type != "Standard_ZRS") return ok_status();
+  const Region* region = regions.find(region_name);
+  if (!region || region->availability_zones) return ok_status();
+  return invalid_parameter("The storage account type 'Standard_ZRS' is not supported in region '" + region->display_name +
+                               "': it has no availability zones. Use 'Standard_LRS' or 'Premium_LRS' there.",
+                           path.substr(0, path.rfind('.')) + ".storageAccountType");
+}
+
 }  // namespace
 
 Result<json> build_publishing_profile(const json& wanted, const json* stored, const std::string& location,
@@ -134,6 +144,10 @@ Result<json> build_publishing_profile(const json& wanted, const json* stored, co
   const RegionCatalog& catalog = lookup.regions();
   const std::string home = catalog.find(location) ? catalog.find(location)->display_name : location;
   json regions = out.contains("targetRegions") ? out["targetRegions"] : json::array({{{"name", location}}});
+  if (regions.size() > kMaxTargetRegions)
+    return invalid_parameter("A version can be replicated to at most " + std::to_string(kMaxTargetRegions) +
+                                 " target regions; the publishing profile names " + std::to_string(regions.size()) + ".",
+                             "properties.publishingProfile.targetRegions");
   std::set<std::string> seen;
   bool has_home = false;
   for (size_t i = 0; i < regions.size(); ++i) {
@@ -154,6 +168,7 @@ Result<json> build_publishing_profile(const json& wanted, const json* stored, co
     if (!r.contains("regionalReplicaCount") || r["regionalReplicaCount"].is_null()) r["regionalReplicaCount"] = default_count;
     if (!r.contains("storageAccountType") || r["storageAccountType"].is_null()) r["storageAccountType"] = defaults_storage;
     r["storageAccountType"] = canonical(kStorageTypes, r["storageAccountType"].get<std::string>());
+    if (auto st = check_zone_redundancy(r["storageAccountType"], *display, catalog, path); !st) return std::move(st).error();
     // A region without its own flag follows the version's: it is stored without one (so a
     // later change of the version's flag applies to it) and shown with it (version_view).
     if (r.contains("excludeFromLatest") && r["excludeFromLatest"].is_null()) r.erase("excludeFromLatest");
@@ -197,28 +212,12 @@ Status check_region_removal(const json& stored_props, const json& new_profile) {
 }
 
 
-json replication_status(const json& properties) {
-  const std::string state = json_text(properties, "provisioningState");
-  const bool failed = state == "Failed";
-  const bool done = state == "Succeeded";
-  json summary = json::array();
-  for (const json& r : json_member(json_member(properties, "publishingProfile"), "targetRegions"))
-    summary.push_back({{"region", json_text(r, "name")},
-                       {"state", failed ? "Failed" : done ? "Completed" : "Replicating"},
-                       {"details", ""},
-                       {"progress", done ? 100 : 0}});
-  return {{"aggregatedState", failed ? "Failed" : done ? "Completed" : "InProgress"}, {"summary", summary}};
-}
-
-json version_view(const json& stored, const std::string& expand) {
+json version_view(const json& stored) {
   json view = stored;
   json& profile = view["properties"]["publishingProfile"];
   if (profile.is_object() && profile["targetRegions"].is_array())
     for (json& region : profile["targetRegions"])
       if (!region.contains("excludeFromLatest")) region["excludeFromLatest"] = profile.value("excludeFromLatest", false);
-  // $expand may list several values: "ReplicationStatus,ValidationProfile".
-  if (to_lower(expand).find("replicationstatus") != std::string::npos)
-    view["properties"]["replicationStatus"] = replication_status(stored["properties"]);
   return view;
 }
 

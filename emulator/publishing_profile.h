@@ -41,14 +41,9 @@ Status check_fixed_publishing(const nlohmann::json& stored, const nlohmann::json
 // is not false.
 Status check_region_removal(const nlohmann::json& stored_properties, const nlohmann::json& new_profile);
 
-// properties.replicationStatus for $expand=ReplicationStatus: one entry per target region.
-// Replication is not simulated yet, so a region is Completed (100%) once the artifact's
-// provisioning succeeded, Replicating (0%) while it runs, Failed when it failed.
-nlohmann::json replication_status(const nlohmann::json& properties);
-
 // The view image and application versions share: the stored resource with each target
-// region's excludeFromLatest shown (a region without its own follows the version's), plus
-// the replication status when `expand` asks for it (case-insensitively).
-nlohmann::json version_view(const nlohmann::json& stored, const std::string& expand);
+// region's excludeFromLatest shown (a region without its own follows the version's). The
+// core adds properties.replicationStatus when $expand asks for it (it reads the jobs).
+nlohmann::json version_view(const nlohmann::json& stored);
 
 }  // namespace acg

@@ -19,6 +19,12 @@ namespace acg {
 
 class RegionCatalog;
 
+// Where an artifact version stands in one target region (see emulator/replication.h).
+struct RegionReplica {
+  std::string region;  // programmatic name: "westus2"
+  std::string state;   // Replicating | Completed | Failed
+};
+
 // Read access to other resources, inside the transaction of the write being made.
 class Lookup {
  public:
@@ -28,6 +34,8 @@ class Lookup {
   virtual Result<std::vector<nlohmann::json>> children(const std::string& parent_id, const std::string& type) = 0;
   // Every resource of `type` anywhere below scope_id.
   virtual Result<std::vector<nlohmann::json>> in_scope(const std::string& scope_id, const std::string& type) = 0;
+  // The replication state of an image or application version in each of its target regions.
+  virtual Result<std::vector<RegionReplica>> replicas(const nlohmann::json& artifact) = 0;
   virtual std::int64_t now_ms() const = 0;
   virtual const EmulatorSettings& settings() const = 0;
   virtual const RegionCatalog& regions() const = 0;
@@ -56,6 +64,12 @@ class ResourceType {
   virtual bool needs_location() const { return true; }
   // The location must be a region that offers galleries (vs. any region of the catalog).
   virtual bool needs_gallery_region() const { return true; }
+  // Its publishingProfile's target regions are replicated (emulator/replication.h): image
+  // and application versions.
+  virtual bool replicates() const { return false; }
+  // Simulated time a create takes before it is provisioned, beyond --operation-delay-ms
+  // (a virtual machine boots). 0: none.
+  virtual std::int64_t provisioning_ms(const Lookup& /*lookup*/) const { return 0; }
 
   virtual Status check_name(std::string_view name) const = 0;
   // Shape checks on a PUT (patch=false) or PATCH body, before anything is read.

@@ -95,6 +95,13 @@ class Emulator::TransactionLookup final : public Lookup {
     if (!rows.ok()) return internal_error(rows.error().message);
     return parse_rows(rows.value().rows);
   }
+  Result<std::vector<RegionReplica>> replicas(const json& artifact) override {
+    auto jobs = e_.jobs_of(artifact);
+    if (!jobs) return std::move(jobs).error();
+    std::vector<RegionReplica> out;
+    for (const auto& j : *jobs) out.push_back({j.region, j.state});
+    return out;
+  }
   std::int64_t now_ms() const override { return e_.clock_.now_ms(); }
   const EmulatorSettings& settings() const override { return e_.settings_; }
   const RegionCatalog& regions() const override { return e_.regions_; }
@@ -144,6 +151,7 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
   if (auto st = check_tags(body); !st) return std::move(st).error();
   if (auto st = optional_object(body, "properties", ""); !st) return std::move(st).error();
   if (auto st = type.check_body(body, patch); !st) return std::move(st).error();
+  if (auto fault = faults_.take_operation_fault(patch ? "PATCH" : "PUT", type.type())) return std::move(*fault);
   const Region* region = nullptr;
   if (type.needs_location() && !patch) {
     auto found = require_location(body, regions_, type.type(), type.needs_gallery_region());
@@ -187,7 +195,16 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     if (body.contains("tags") && !body["tags"].is_null()) resource["tags"] = body["tags"];
     resource["properties"] = std::move(*properties);
     type.apply_members(resource, body, request);
-    auto operation = begin_operation("provision", id, sub, resource.value("location", ""));
+    // The write's operation ends when its simulated work does: the type's own provisioning
+    // time, and for versions the last region's copy.
+    std::optional<std::int64_t> due;
+    if (const std::int64_t ms = *stored ? 0 : type.provisioning_ms(lookup); ms > 0) due = clock_.now_ms() + ms;
+    if (type.replicates()) {
+      auto replication = replicate(resource, sub);
+      if (!replication) return std::move(replication).error();
+      if (*replication) due = std::max(due.value_or(0), **replication);
+    }
+    auto operation = begin_operation("provision", id, sub, resource.value("location", ""), due);
     if (!operation) return std::move(operation).error();
     resource["properties"]["provisioningState"] = !*operation ? "Succeeded" : (*stored ? "Updating" : "Creating");
     if (auto st = save(id, type.type(), (*parent)["id"], stored_name, resource); !st) return std::move(st).error();
@@ -205,11 +222,20 @@ Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef&
     auto stored = load(child_id(*parent, type, ref.names.back()));
     if (!stored) return std::move(stored).error();
     if (!*stored) return resource_not_found(type, ref);
-    return type.view(**stored, expand);
+    json view = type.view(**stored, expand);
+    // $expand may list several values: "ReplicationStatus,ValidationProfile".
+    if (type.replicates() && to_lower(expand).find("replicationstatus") != std::string::npos) {
+      auto jobs = jobs_of(**stored);
+      if (!jobs) return std::move(jobs).error();
+      view["properties"]["replicationStatus"] =
+          replication_status((**stored)["properties"]["publishingProfile"], *jobs, regions_, clock_.now_ms());
+    }
+    return view;
   });
 }
 
 Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const ResourceRef& ref) {
+  if (auto fault = faults_.take_operation_fault("DELETE", type.type())) return std::move(*fault);
   return write<DeleteOutcome>([&]() -> Result<DeleteOutcome> {
     auto parent = resolve_parent(type, ref, false);
     if (!parent) {
@@ -230,6 +256,7 @@ Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const 
     if (is_deleting(resource)) return DeleteOutcome{true, std::nullopt};
 
     const std::string sub = identities_.find_subscription(ref.subscription)->id;
+    if (auto st = cancel_operations_of(id); !st) return std::move(st).error();
     auto operation = begin_operation("delete", id, sub, resource.value("location", ""));
     if (!operation) return std::move(operation).error();
     if (!*operation) {

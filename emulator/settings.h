@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "emulator/replication_model.h"
+
 namespace acg {
 
 struct EmulatorSettings {
@@ -12,6 +14,11 @@ struct EmulatorSettings {
   int page_size = 100;
   // Image versions one image definition may hold (a rule of this product, not Azure's).
   int max_versions_per_definition = 1000;
+  // How long replication to each target region takes (README "Replication").
+  ReplicationModel replication;
+  // Time moves only through the admin API (POST /_emulator/clock/advance), from the instant
+  // it was last left at.
+  bool virtual_clock = false;
 };
 
 }  // namespace acg

@@ -39,6 +39,29 @@ constexpr const char* kMigrations[] = {
     );
     CREATE INDEX operations_pending ON operations (status, due_ms);
     )sql",
+    // 2: replication jobs (one per artifact version and target region), the operations of a
+    // resource (a delete cancels them), and small named values such as the clock's offset.
+    R"sql(
+    CREATE TABLE replication_jobs (
+      artifact_key  TEXT NOT NULL,        -- lower-cased id of the version
+      region        TEXT NOT NULL,        -- programmatic region name: "westus2"
+      artifact_id   TEXT NOT NULL,
+      subscription  TEXT NOT NULL,
+      state         TEXT NOT NULL,        -- Replicating | Completed | Failed
+      started_ms    INTEGER NOT NULL,
+      due_ms        INTEGER NOT NULL,
+      replica_count INTEGER NOT NULL,
+      storage_type  TEXT NOT NULL,
+      error         TEXT NOT NULL,        -- JSON of the ARM error it fails with, else empty
+      PRIMARY KEY (artifact_key, region)
+    );
+    CREATE INDEX replication_jobs_due ON replication_jobs (state, due_ms);
+    CREATE INDEX operations_by_resource ON operations (resource_id, status);
+    CREATE TABLE meta (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+    )sql",
 };
 
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -121,14 +121,19 @@ class SqliteStore final : public Store {
   }
 
   StoreStatus remove_tree(const std::string& id) override {
-    auto st = prepare("DELETE FROM resources WHERE key = ?1 OR (key >= ?2 AND key < ?3)");
-    if (!st.ok()) return st.error();
-    Stmt s(st.value());
-    std::string key = lower(id);
-    s.bind(1, key);
-    s.bind(2, key + "/");
-    s.bind(3, key + "0");
-    return done(s.step());
+    for (const char* sql : {"DELETE FROM resources WHERE key = ?1 OR (key >= ?2 AND key < ?3)",
+                            "DELETE FROM replication_jobs WHERE artifact_key = ?1 OR "
+                            "(artifact_key >= ?2 AND artifact_key < ?3)"}) {
+      auto st = prepare(sql);
+      if (!st.ok()) return st.error();
+      Stmt s(st.value());
+      std::string key = lower(id);
+      s.bind(1, key);
+      s.bind(2, key + "/");
+      s.bind(3, key + "0");
+      if (auto removed = done(s.step()); !removed.ok()) return removed;
+    }
+    return {};
   }
 
   StoreResult<ResourcePage> list_children(const std::string& parent_id, const std::string& type,
@@ -228,12 +233,115 @@ class SqliteStore final : public Store {
     return std::optional<std::int64_t>{s.int64(0)};
   }
 
-  StoreStatus clear() override { return exec("DELETE FROM resources; DELETE FROM operations;"); }
+  StoreResult<std::vector<OperationRow>> pending_operations_of(const std::string& resource_id) override {
+    auto st = prepare(std::string(kOperationColumns) +
+                      " WHERE resource_id = ?1 AND status = 'InProgress' ORDER BY rowid");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, resource_id);
+    std::vector<OperationRow> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(operation_of(s));
+    if (rc != SQLITE_DONE) return error(rc);
+    return out;
+  }
+
+  StoreStatus put_job(const ReplicationJobRow& job) override {
+    auto st = prepare(
+        "INSERT OR REPLACE INTO replication_jobs (artifact_key, region, artifact_id, subscription, state, "
+        "started_ms, due_ms, replica_count, storage_type, error) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, lower(job.artifact_id));
+    s.bind(2, lower(job.region));
+    s.bind(3, job.artifact_id);
+    s.bind(4, job.subscription);
+    s.bind(5, job.state);
+    s.bind(6, job.started_ms);
+    s.bind(7, job.due_ms);
+    s.bind(8, static_cast<std::int64_t>(job.replica_count));
+    s.bind(9, job.storage_type);
+    s.bind(10, job.error);
+    return done(s.step());
+  }
+
+  StoreStatus remove_job(const std::string& artifact_id, const std::string& region) override {
+    auto st = prepare("DELETE FROM replication_jobs WHERE artifact_key = ?1 AND region = ?2");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, lower(artifact_id));
+    s.bind(2, lower(region));
+    return done(s.step());
+  }
+
+  StoreResult<std::vector<ReplicationJobRow>> jobs_of(const std::string& artifact_id) override {
+    auto st = prepare(std::string(kJobColumns) + " WHERE artifact_key = ?1");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, lower(artifact_id));
+    return jobs(s);
+  }
+
+  StoreResult<std::vector<ReplicationJobRow>> due_jobs(std::int64_t due_ms, int limit) override {
+    auto st = prepare(std::string(kJobColumns) +
+                      " WHERE state = 'Replicating' AND due_ms <= ?1 ORDER BY due_ms LIMIT ?2");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, due_ms);
+    s.bind(2, static_cast<std::int64_t>(limit));
+    return jobs(s);
+  }
+
+  StoreResult<std::vector<ReplicationJobRow>> active_jobs() override {
+    auto st = prepare(std::string(kJobColumns) + " WHERE state = 'Replicating' ORDER BY due_ms");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    return jobs(s);
+  }
+
+  StoreResult<std::string> get_meta(const std::string& key) override {
+    auto st = prepare("SELECT value FROM meta WHERE key = ?1");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, key);
+    int rc = s.step();
+    if (rc == SQLITE_DONE) return std::string();
+    if (rc != SQLITE_ROW) return error(rc);
+    return s.text(0);
+  }
+
+  StoreStatus put_meta(const std::string& key, const std::string& value) override {
+    auto st = prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, key);
+    s.bind(2, value);
+    return done(s.step());
+  }
+
+  StoreStatus clear() override {
+    return exec("DELETE FROM resources; DELETE FROM operations; DELETE FROM replication_jobs;");
+  }
 
  private:
   static constexpr const char* kOperationColumns =
       "SELECT id, kind, resource_id, location, subscription, status, start_time, end_time, "
       "due_ms, error, payload FROM operations";
+
+  static constexpr const char* kJobColumns =
+      "SELECT artifact_id, region, subscription, state, started_ms, due_ms, replica_count, storage_type, "
+      "error FROM replication_jobs";
+
+  StoreResult<std::vector<ReplicationJobRow>> jobs(Stmt& s) {
+    std::vector<ReplicationJobRow> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+      out.push_back(ReplicationJobRow{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4), s.int64(5),
+                                      static_cast<int>(s.int64(6)), s.text(7), s.text(8)});
+    if (rc != SQLITE_DONE) return error(rc);
+    return out;
+  }
 
   static sqlite3_stmt* raw(sqlite3_stmt* s) { return s; }
 

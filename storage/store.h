@@ -42,6 +42,20 @@ struct OperationRow {
   std::string payload;       // JSON text the operation needs to finish (kind-specific)
 };
 
+// One target region of an artifact version being (or having been) replicated there. The
+// state machine that moves it lives in emulator/replication.h; the store only keeps it.
+struct ReplicationJobRow {
+  std::string artifact_id;   // canonical id of the image or application version
+  std::string region;        // programmatic region name: "westus2"
+  std::string subscription;
+  std::string state;         // Replicating | Completed | Failed
+  std::int64_t started_ms = 0;
+  std::int64_t due_ms = 0;   // when it finishes (Replicating) or finished
+  int replica_count = 1;     // replicas it makes (or made) in the region
+  std::string storage_type;  // of those replicas
+  std::string error;         // JSON of the ARM error it fails (failed) with, else empty
+};
+
 // One page of a listing, in insertion order; next_after is the seq to resume after.
 struct ResourcePage {
   std::vector<ResourceRow> rows;
@@ -80,7 +94,23 @@ class Store {
   // The earliest due time of any InProgress operation.
   virtual StoreResult<std::optional<std::int64_t>> next_due_ms() = 0;
 
-  // Removes every resource and operation (admin reset); identities live elsewhere.
+  // Operations of one resource (its canonical id) still InProgress.
+  virtual StoreResult<std::vector<OperationRow>> pending_operations_of(const std::string& resource_id) = 0;
+
+  // Replication jobs. remove_tree() and clear() remove the jobs of what they remove.
+  virtual StoreStatus put_job(const ReplicationJobRow& job) = 0;  // insert or replace (artifact, region)
+  virtual StoreStatus remove_job(const std::string& artifact_id, const std::string& region) = 0;
+  virtual StoreResult<std::vector<ReplicationJobRow>> jobs_of(const std::string& artifact_id) = 0;
+  // Jobs still Replicating whose due time is <= due_ms, earliest first, at most `limit`.
+  virtual StoreResult<std::vector<ReplicationJobRow>> due_jobs(std::int64_t due_ms, int limit) = 0;
+  // Every job still Replicating, earliest due first.
+  virtual StoreResult<std::vector<ReplicationJobRow>> active_jobs() = 0;
+
+  // Small named values (the clock's offset): empty when unset.
+  virtual StoreResult<std::string> get_meta(const std::string& key) = 0;
+  virtual StoreStatus put_meta(const std::string& key, const std::string& value) = 0;
+
+  // Removes every resource, operation and job (admin reset); identities and meta stay.
   virtual StoreStatus clear() = 0;
 };
 

@@ -9,6 +9,15 @@ using nlohmann::json;
 
 namespace {
 
+EmulatorSettings settings_with(std::int64_t delay_ms) {
+  EmulatorSettings settings;
+  settings.operation_delay_ms = delay_ms;
+  settings.page_size = 100;
+  settings.max_versions_per_definition = 3;
+  settings.replication.speed = 0;  // instant: these tests are about operations
+  return settings;
+}
+
 struct Fixture {
   ManualClock clock{1795795200000};
   IdGenerator ids{7};
@@ -23,7 +32,7 @@ struct Fixture {
     auto regions = RegionCatalog::builtin("AzureCloud");
     REQUIRE(regions.ok());
     emulator = std::make_unique<Emulator>(std::move(store.value()), clock, ids, std::move(*regions),
-                                          IdentityDirectory::defaults(), EmulatorSettings{delay_ms, 100, 3});
+                                          IdentityDirectory::defaults(), settings_with(delay_ms));
   }
 };
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "emulator/clock.h"
+#include "emulator/gallery_deployment.h"
 #include "emulator/request_body.h"
 #include "emulator/source_rules.h"
 #include "emulator/source_types.h"
@@ -46,7 +47,7 @@ Status check_managed_disk(const json& disk, const std::string& path) {
 
 Status check_storage_shape(const json& storage) {
   if (auto st = optional_object(storage, "imageReference", kStorage); !st) return st;
-  for (const char* key : {"id", "publisher", "offer", "sku", "version"})
+  for (const char* key : {"id", "publisher", "offer", "sku", "version", "sharedGalleryImageId", "communityGalleryImageId"})
     if (auto st = optional_string(object_at(storage, "imageReference"), key, kStorage + ".imageReference"); !st) return st;
   if (auto st = optional_object(storage, "osDisk", kStorage); !st) return st;
   const json os = object_at(storage, "osDisk");
@@ -56,6 +57,7 @@ Status check_storage_shape(const json& storage) {
   if (auto st = check_enum(os, "createOption", kOsCreateOption); !st) return st;
   if (auto st = check_enum(os, "caching", kOsCaching); !st) return st;
   if (auto st = check_managed_disk(os, kOsDisk); !st) return st;
+  if (auto st = optional_object(os, "diffDiskSettings", kOsDisk); !st) return st;
 
   if (auto st = optional_array(storage, "dataDisks", kStorage); !st) return st;
   const std::string data_path = kStorage + ".dataDisks";
@@ -193,12 +195,48 @@ Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request
   return std::pair{std::move(storage), origin->generation.empty() ? std::string("V1") : origin->generation};
 }
 
+// A VM deployed from a gallery image: the version must be replicated to the VM's region
+// (resolve_gallery_image), an ephemeral OS disk is refused (a rule of this product: the
+// emulator keeps no local image cache to place one on), a specialized image brings its own
+// OS configuration and a generalized one needs it. Fills the OS type from the definition
+// and records the version deployed as imageReference.exactVersion.
+Status apply_gallery_image(const WriteRequest& request, json& in, Lookup& lookup) {
+  json& storage = in["storageProfile"];
+  if (!storage.is_object()) return ok_status();
+  auto gallery = resolve_gallery_image(object_at(storage, "imageReference"), json_text(request.body, "location"), lookup);
+  if (!gallery) return std::move(gallery).error();
+  if (!*gallery) return ok_status();
+  if (object_at(storage, "osDisk").contains("diffDiskSettings"))
+    return invalid_parameter("An ephemeral OS disk (diffDiskSettings) cannot be created from a gallery image in "
+                             "acg-emulator. Remove 'diffDiskSettings' or deploy a platform image.",
+                             kOsDisk + ".diffDiskSettings");
+  const json& definition = (*gallery)->definition["properties"];
+  const bool has_os_profile = json_member(json_member(request.body, "properties"), "osProfile").is_object();
+  if (iequals(json_text(definition, "osState"), "Specialized") && has_os_profile)
+    return invalid_parameter("Parameter 'osProfile' is not allowed.", "osProfile");
+  if (!iequals(json_text(definition, "osState"), "Specialized") && !has_os_profile)
+    return invalid_parameter("Required parameter 'osProfile' is missing (null).", "osProfile");
+  json& os = storage["osDisk"];
+  if (!os.is_object()) os = json::object();
+  if (!os.contains("osType") && !json_text(definition, "osType").empty()) os["osType"] = definition["osType"];
+  storage["imageReference"]["exactVersion"] = (*gallery)->version["name"];
+  return ok_status();
+}
+
+// What booting a VM takes in the modelled world, scaled like replication.
+constexpr double kVmBootSeconds = 60;
+
 class VirtualMachineType final : public ResourceType {
  public:
   std::string type() const override { return "Microsoft.Compute/virtualMachines"; }
   bool needs_gallery_region() const override { return false; }
 
   Status check_name(std::string_view name) const override { return check_compute_name(name, 64, "vmName"); }
+
+  std::int64_t provisioning_ms(const Lookup& lookup) const override {
+    const ReplicationModel& model = lookup.settings().replication;
+    return model.instant() ? 0 : static_cast<std::int64_t>(kVmBootSeconds * 1000 / model.speed);
+  }
 
   Status check_body(const json& body, bool patch) const override {
     const json p = object_at(body, "properties");
@@ -226,6 +264,7 @@ class VirtualMachineType final : public ResourceType {
       in.erase("osProfile");
     }
     if (request.stored) return update(request, in);
+    if (auto st = apply_gallery_image(request, in, lookup); !st) return std::move(st).error();
 
     auto storage = resolve_storage(request, object_at(in, "storageProfile"), object_at(in, "osProfile"), lookup);
     if (!storage) return std::move(storage).error();

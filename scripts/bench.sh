@@ -2,6 +2,14 @@
 # Benchmark acg-emulator over loopback HTTPS.
 #
 #   scripts/bench.sh [path-to-acg-emulator]        (default: build/acg-emulator)
+#   scripts/bench.sh replication [path]           replication benchmark only (scripts/bench/replication.py)
+#   scripts/bench.sh all [path]                   both, one after the other
+#
+# The replication part (~1 minute): A. 1,000 image versions x 10 target regions (10,000 jobs) created
+# at once on a --data-dir emulator with --virtual-clock --replication-speed 1, then driven to
+# Completed with POST /_emulator/clock/advance (60 simulated s per step): create time and req/s,
+# emulator CPU time and VmRSS/VmHWM, advance wall/CPU time, steps, SQLite DB/WAL sizes.
+# B. wrk GET of a 47-region version with and without $expand=ReplicationStatus (req/s, p50, p99).
 #
 # Environment:
 #   BENCH_OUT=FILE           also write the full report as JSON to FILE
@@ -10,22 +18,42 @@
 #   BENCH_STARTUP_RUNS=11    start-up samples per mode (1..100)
 #   BENCH_TIMEOUT=900        hard limit for the whole run, seconds
 #   BENCH_QUIET_WAIT=0       wait up to this many seconds (max 600) for other CPU load to drop first
+#   BENCH_REPL_VERSIONS=1000 replication: versions created at once (10 regions each)
+#   BENCH_REPL_STEP=60       replication: simulated seconds per clock advance
+#   (with `all`, BENCH_OUT=FILE writes FILE for the default part and FILE.replication.json)
 #
-# Needs: wrk (Debian package), python3 (stdlib only), curl not required.
+# Needs: wrk (Debian package), python3 (stdlib only), curl not required; the replication part
+# runs /usr/bin/python3 with `requests` (python3-requests) and falls back to a Python load loop,
+# saying so, when wrk is missing.
 # Only 127.0.0.1 is used.  The binary is copied to a temporary directory first so a rebuild
 # during the run does not change what is measured.  Every emulator started is stopped on exit.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode=default
+case "${1:-}" in
+  replication|all) mode="$1"; shift ;;
+esac
 binary="${1:-$repo_root/build/acg-emulator}"
 
 if [[ ! -x "$binary" ]]; then
   echo "bench.sh: no executable emulator at $binary (build it first, or pass its path)" >&2
   exit 2
 fi
-for tool in wrk python3; do
-  command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required" >&2; exit 2; }
-done
+if [[ "$mode" != replication ]]; then
+  for tool in wrk python3; do
+    command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required" >&2; exit 2; }
+  done
+fi
+if [[ "$mode" != default ]]; then
+  repl_python=/usr/bin/python3
+  [[ -x "$repl_python" ]] || repl_python="$(command -v python3 || true)"
+  if [[ -z "$repl_python" ]] || ! "$repl_python" -c 'import requests' 2>/dev/null; then
+    echo "bench.sh: the replication benchmark needs python3 with requests (apt-get install python3-requests)" >&2
+    exit 2
+  fi
+  command -v wrk >/dev/null || echo "bench.sh: wrk not found; the replication GET test falls back to Python" >&2
+fi
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/acg-bench.XXXXXX")"
 driver_pid=""
@@ -64,8 +92,25 @@ cp "$binary" "$workdir/bench-emulator"
 chmod +x "$workdir/bench-emulator"
 echo "bench.sh: emulator $binary (copied to $workdir/bench-emulator)" >&2
 
-timeout --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-900}" \
-  python3 "$repo_root/scripts/bench/bench.py" --binary "$workdir/bench-emulator" --workdir "$workdir" \
-    --source-binary "$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")" &
-driver_pid=$!
-wait "$driver_pid"
+source_binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
+
+if [[ "$mode" != replication ]]; then
+  timeout --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-900}" \
+    python3 "$repo_root/scripts/bench/bench.py" --binary "$workdir/bench-emulator" --workdir "$workdir" \
+      --source-binary "$source_binary" &
+  driver_pid=$!
+  wait "$driver_pid"
+  driver_pid=""
+fi
+
+if [[ "$mode" != default ]]; then
+  repl_out=()
+  if [[ -n "${BENCH_OUT:-}" ]]; then
+    if [[ "$mode" == all ]]; then repl_out=(--out "$BENCH_OUT.replication.json"); else repl_out=(--out "$BENCH_OUT"); fi
+  fi
+  timeout --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-900}" \
+    "$repl_python" "$repo_root/scripts/bench/replication.py" --binary "$workdir/bench-emulator" \
+      --workdir "$workdir" --source-binary "$source_binary" "${repl_out[@]}" &
+  driver_pid=$!
+  wait "$driver_pid"
+fi

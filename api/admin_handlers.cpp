@@ -131,8 +131,17 @@ void add_admin_routes(Router& router, Services& s) {
     if (auto st = s.emulator.advance_clock(*delta); !st) return error_response(st.error());
     return json_response(200, s.emulator.clock_info());
   });
-  router.add("GET", "/_emulator/replications", ApiFamily::none, false, [&s](RequestContext&) {
-    auto jobs = s.emulator.replications();
+  router.add("GET", "/_emulator/replications", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    // $top bounds the answer (default 1000): a lab's thousands of jobs need not all travel.
+    std::size_t top = 1000;
+    if (const std::string text = ctx.query("$top"); !text.empty()) {
+      char* end = nullptr;
+      const long long value = std::strtoll(text.c_str(), &end, 10);
+      if (end == text.c_str() || *end != '\0' || value < 0)
+        return error_response(invalid_request("$top must be a non-negative integer.", "$top"));
+      top = static_cast<std::size_t>(value);
+    }
+    auto jobs = s.emulator.replications(top);
     if (!jobs) return error_response(jobs.error());
     return json_response(200, *jobs);
   });

@@ -77,6 +77,7 @@ Result<T> Emulator::write(const std::function<Result<T>()>& fn) {
     store_->rollback();
     return storage_error(st.error());
   }
+  ++generation_;
   return result;
 }
 
@@ -248,6 +249,7 @@ void Emulator::settle_jobs_locked() {
       store_->rollback();
       return;
     }
+    ++generation_;
     if (static_cast<int>(due.value().size()) < kBatch) return;
   }
 }
@@ -315,7 +317,22 @@ Result<std::optional<std::int64_t>> Emulator::replicate(const json& artifact, co
   return std::optional<std::int64_t>{last};
 }
 
-Result<json> Emulator::replications() {
+Result<json> Emulator::cached_replication_status(const json& artifact) {
+  const std::string key = to_lower(artifact.value("id", ""));
+  const std::int64_t now = clock_.now_ms();
+  if (auto hit = status_cache_.find(key); hit != status_cache_.end()) {
+    const CachedStatus& c = hit->second;
+    if (c.generation == generation_ && now >= c.from_ms && now < c.until_ms) return c.status;
+  }
+  auto jobs = jobs_of(artifact);
+  if (!jobs) return std::move(jobs).error();
+  json status = replication_status(artifact["properties"]["publishingProfile"], *jobs, regions_, now);
+  if (status_cache_.size() >= 4096) status_cache_.clear();  // bounded: a cache, not a copy of the store
+  status_cache_[key] = CachedStatus{generation_, now, status_stable_until(*jobs, now), status};
+  return status;
+}
+
+Result<json> Emulator::replications(std::size_t top) {
   std::lock_guard lock(mutex_);
   settle_locked();
   auto jobs = store_->active_jobs();
@@ -323,6 +340,7 @@ Result<json> Emulator::replications() {
   const std::int64_t now = clock_.now_ms();
   json value = json::array();
   for (const auto& j : jobs.value()) {
+    if (value.size() >= top) break;
     const Region* region = regions_.find(j.region);
     value.push_back({{"artifactId", j.artifact_id},
                      {"region", region ? region->display_name : j.region},
@@ -336,7 +354,7 @@ Result<json> Emulator::replications() {
                      {"remainingSeconds", static_cast<double>(std::max<std::int64_t>(0, j.due_ms - now)) / 1000},
                      {"willFail", !j.error.empty()}});
   }
-  return json{{"value", value}};
+  return json{{"count", jobs.value().size()}, {"value", value}};
 }
 
 Status Emulator::advance_clock(std::int64_t delta_ms) {
@@ -371,6 +389,7 @@ Status Emulator::reset() {
   std::lock_guard lock(mutex_);
   auto st = store_->clear();
   if (!st.ok()) return storage_error(st.error());
+  ++generation_;
   faults_.clear();
   return ok_status();
 }

@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/arm_error.h"
@@ -129,8 +130,9 @@ class Emulator {
   Result<nlohmann::json> latest_version(const ResourceRef& definition, const std::string& region);
 
   // --- Replication and faults (admin API) ---
-  // Every replication job still running, with its progress and remaining time.
-  Result<nlohmann::json> replications();
+  // The replication jobs still running (the `top` due first), with their progress and
+  // remaining time: {"count": all of them, "value": [...]}.
+  Result<nlohmann::json> replications(std::size_t top);
   FaultPlan& faults() { return faults_; }
 
   // --- Operations and time ---
@@ -213,6 +215,17 @@ class Emulator {
   IdentityDirectory identities_;
   EmulatorSettings settings_;
   FaultPlan faults_;
+
+  // $expand=ReplicationStatus answers, reused while nothing they show can change: no write
+  // or settled job since (generation_), and the clock before any progress ticks.
+  struct CachedStatus {
+    std::uint64_t generation = 0;
+    std::int64_t from_ms = 0, until_ms = 0;
+    nlohmann::json status;
+  };
+  Result<nlohmann::json> cached_replication_status(const nlohmann::json& artifact);
+  std::unordered_map<std::string, CachedStatus> status_cache_;  // GUARDED_BY(mutex_)
+  std::uint64_t generation_ = 0;                                // GUARDED_BY(mutex_)
 };
 
 }  // namespace acg

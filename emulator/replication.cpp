@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <unordered_map>
 
 #include "emulator/region_catalog.h"
 #include "emulator/request_body.h"
@@ -268,12 +269,18 @@ ArmError replication_failure(const std::vector<ReplicationJobRow>& jobs, const R
 
 json replication_status(const json& profile, const std::vector<ReplicationJobRow>& jobs, const RegionCatalog& regions,
                         std::int64_t now_ms) {
+  // Jobs by programmatic region name (how they are stored): one lookup per target region,
+  // so a 50-region status costs what a 50-region GET does.
+  std::unordered_map<std::string, const ReplicationJobRow*> by_region;
+  by_region.reserve(jobs.size());
+  for (const ReplicationJobRow& j : jobs) by_region.emplace(j.region, &j);  // stored lower-case
   json summary = json::array();
   bool any_replicating = false, any_failed = false;
   for (const json& target : json_member(profile, "targetRegions")) {
     const std::string display = json_text(target, "name");
     const Region* region = regions.find(display);
-    const ReplicationJobRow* job = find_job(jobs, region ? region->name : normalize_location(display));
+    auto found = by_region.find(region ? region->name : normalize_location(display));
+    const ReplicationJobRow* job = found == by_region.end() ? nullptr : found->second;
     const std::string state = job ? job->state : kReplicating;
     any_replicating |= state == kReplicating;
     any_failed |= state == kFailed;
@@ -283,6 +290,21 @@ json replication_status(const json& profile, const std::vector<ReplicationJobRow
   }
   const char* aggregated = any_failed ? "Failed" : any_replicating ? "InProgress" : "Completed";
   return {{"aggregatedState", aggregated}, {"summary", summary}};
+}
+
+std::int64_t status_stable_until(const std::vector<ReplicationJobRow>& jobs, std::int64_t now_ms) {
+  std::int64_t until = INT64_MAX;
+  for (const ReplicationJobRow& j : jobs) {
+    if (j.state != kReplicating) continue;
+    const std::int64_t duration = j.due_ms - j.started_ms;
+    if (duration <= 0) return now_ms + 1;
+    // progress() shows floor(100 x elapsed / duration): the next percent starts at the first
+    // elapsed time e with 100 x e >= (shown + 1) x duration.
+    const int shown = progress(j, now_ms);
+    const std::int64_t next = j.started_ms + ((shown + 1) * duration + 99) / 100;
+    until = std::min(until, std::max(next, now_ms + 1));
+  }
+  return until;
 }
 
 double source_size_gib(const json& properties) {

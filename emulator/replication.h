@@ -146,6 +146,11 @@ nlohmann::json replication_status(const nlohmann::json& publishing_profile,
                                   const std::vector<storage::ReplicationJobRow>& jobs, const RegionCatalog& regions,
                                   std::int64_t now_ms);
 
+// When replication_status() at now_ms would next show something else, the jobs unchanged:
+// the earliest moment a Replicating job's progress reaches its next percent (INT64_MAX when
+// none replicates). Lets the core reuse a status until then.
+std::int64_t status_stable_until(const std::vector<storage::ReplicationJobRow>& jobs, std::int64_t now_ms);
+
 // The size the model charges for a version's source: its disks' sizes, else 30 GiB for an
 // image (the usual OS disk) and 1 GiB for an application package.
 double source_size_gib(const nlohmann::json& properties);

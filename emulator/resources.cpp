@@ -225,10 +225,9 @@ Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef&
     json view = type.view(**stored, expand);
     // $expand may list several values: "ReplicationStatus,ValidationProfile".
     if (type.replicates() && to_lower(expand).find("replicationstatus") != std::string::npos) {
-      auto jobs = jobs_of(**stored);
-      if (!jobs) return std::move(jobs).error();
-      view["properties"]["replicationStatus"] =
-          replication_status((**stored)["properties"]["publishingProfile"], *jobs, regions_, clock_.now_ms());
+      auto status = cached_replication_status(**stored);
+      if (!status) return std::move(status).error();
+      view["properties"]["replicationStatus"] = std::move(*status);
     }
     return view;
   });

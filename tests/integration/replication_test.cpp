@@ -475,3 +475,28 @@ TEST_CASE("a VM from a definition gets its latest version replicated to its regi
   CHECK(unknown.status == 404);
   CHECK(unknown.error_code() == "GalleryImageNotFound");
 }
+
+TEST_CASE("application versions replicate like image versions", "[replication]") {
+  Replicating r;
+  const std::string app = TestEmulator::gallery_path("rg", "gal") + "/applications/tool";
+  REQUIRE(r.emu.arm("PUT", app + kV, R"({"location":"westus","properties":{"supportedOSType":"Linux"}})").status == 201);
+  json body = {{"location", "westus"},
+               {"properties",
+                {{"publishingProfile",
+                  {{"source", {{"mediaLink", "https://acct.blob.core.windows.net/apps/tool.zip"}}},
+                   {"manageActions", {{"install", "install.sh"}, {"remove", "remove.sh"}}},
+                   {"targetRegions", regions({"westus", "eastus"})}}}}}};
+  auto created = r.emu.arm("PUT", app + "/versions/1.0.0" + kV, body.dump());
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(created.json()["properties"]["provisioningState"] == "Creating");
+  CHECK(r.jobs().size() == 2);
+  r.advance(100);  // a 1 GiB package: (300 + 20) s to its own region
+  auto during = r.emu.arm("GET", app + "/versions/1.0.0" + kV + "&$expand=ReplicationStatus").json();
+  CHECK(during["properties"]["replicationStatus"]["aggregatedState"] == "InProgress");
+  CHECK(during["properties"]["replicationStatus"]["summary"][0]["progress"].get<int>() == 31);
+  r.advance(1000);
+  auto done = r.emu.arm("GET", app + "/versions/1.0.0" + kV + "&$expand=ReplicationStatus").json();
+  CHECK(done["properties"]["provisioningState"] == "Succeeded");
+  CHECK(done["properties"]["replicationStatus"]["aggregatedState"] == "Completed");
+}

@@ -134,7 +134,13 @@ TEST_CASE("start_job → Replicating; settle_job → Completed or Failed; progre
     CHECK(progress(west, t) >= last);
     last = progress(west, t);
   }
+  // The status shown stays the same until the next percent.
+  CHECK(status_stable_until({west}, kStart) == kStart + 9'000);
+  CHECK(progress(west, kStart + 8'999) == 0);
+  CHECK(progress(west, kStart + 9'000) == 1);
+  CHECK(status_stable_until({west}, kStart + 450'000) == kStart + 459'000);
   settle_job(west);
+  CHECK(status_stable_until({west}, kStart) == INT64_MAX);
   CHECK(west.state == "Completed");
   CHECK(progress(west, kStart) == 100);
 

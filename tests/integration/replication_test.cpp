@@ -3,7 +3,10 @@
 // deletion mid-copy, faults, limits, and VM deployments gated on replication.
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <unistd.h>
 
 #include "tests/support/test_server.h"
 
@@ -499,4 +502,43 @@ TEST_CASE("application versions replicate like image versions", "[replication]")
   auto done = r.emu.arm("GET", app + "/versions/1.0.0" + kV + "&$expand=ReplicationStatus").json();
   CHECK(done["properties"]["provisioningState"] == "Succeeded");
   CHECK(done["properties"]["replicationStatus"]["aggregatedState"] == "Completed");
+}
+
+TEST_CASE("the duration model comes from the config file; the flag's speed wins", "[replication][config]") {
+  const std::string path = (std::filesystem::temp_directory_path() / ("acg-replication-" + std::to_string(::getpid()) + ".json")).string();
+  {
+    std::ofstream out(path);
+    out << R"({"replication": {"baseSecondsPerRegion": 60, "secondsPerGiB": 1, "distanceFactorPer1000Km": 0, "speed": 2}})";
+  }
+  {
+    TestEmulator emu(test_options([&](acg::api::AppOptions& o) {
+      o.config_file = path;
+      o.virtual_clock = true;
+      o.replication_speed.reset();  // the file's speed
+    }));
+    REQUIRE(emu.arm("PUT", TestEmulator::group_path("rg") + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
+    REQUIRE(emu.arm("PUT", TestEmulator::gallery_path("rg", "gal") + kV, R"({"location":"westus"})").status == 201);
+    REQUIRE(emu.arm("PUT", TestEmulator::gallery_path("rg", "gal") + "/applications/tool" + kV,
+                    R"({"location":"westus","properties":{"supportedOSType":"Linux"}})").status == 201);
+    json body = {{"location", "westus"},
+                 {"properties",
+                  {{"publishingProfile",
+                    {{"source", {{"mediaLink", "https://acct.blob.core.windows.net/apps/tool.zip"}}},
+                     {"manageActions", {{"install", "i"}, {"remove", "r"}}},
+                     {"targetRegions", regions({"westus", "japaneast"})}}}}}};
+    REQUIRE(emu.arm("PUT", TestEmulator::gallery_path("rg", "gal") + "/applications/tool/versions/1.0.0" + kV, body.dump())
+                .status == 201);
+    // (60 s + 1 s/GiB x 1 GiB) / speed 2, with no distance factor: the same everywhere.
+    const json jobs = emu.http().request("GET", "/_emulator/replications").json();
+    REQUIRE(jobs["count"] == 2);
+    for (const json& job : jobs["value"]) CHECK(job["remainingSeconds"].get<double>() == Approx(30.5));
+  }
+  {
+    std::ofstream out(path);
+    out << R"({"replication": {"jitter": 3}})";
+  }
+  auto refused = acg::api::App::start(test_options([&](acg::api::AppOptions& o) { o.config_file = path; }));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().target == "replication.jitter");
+  std::filesystem::remove(path);
 }

@@ -209,6 +209,7 @@ Router build_router(Services& services) {
   add_resource_group_routes(router, services);
   add_gallery_routes(router, services);
   add_source_routes(router, services);
+  add_authorization_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

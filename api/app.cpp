@@ -64,6 +64,41 @@ Result<ReplicationModel> load_replication_model(const AppOptions& options) {
   return model;
 }
 
+// The config file's "roleAssignments": [{"principalId" | "clientId", "role": name or GUID,
+// "scope"}], made at start (README "Access control").
+Result<std::vector<EmulatorSettings::InitialAssignment>> load_role_assignments(const AppOptions& options,
+                                                                                 const IdentityDirectory& identities) {
+  std::vector<EmulatorSettings::InitialAssignment> out;
+  if (options.config_file.empty()) return out;
+  auto text = read_file(options.config_file);
+  if (!text) return std::move(text).error();
+  nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
+  if (!config.is_object() || !config.contains("roleAssignments")) return out;
+  if (!config["roleAssignments"].is_array())
+    return bad_request("InvalidConfiguration", "roleAssignments must be an array.", "roleAssignments");
+  int i = 0;
+  for (const auto& a : config["roleAssignments"]) {
+    const std::string where = "roleAssignments[" + std::to_string(i++) + "]";
+    if (!a.is_object()) return bad_request("InvalidConfiguration", where + " must be an object.", where);
+    std::string principal = a.value("principalId", "");
+    if (principal.empty()) {
+      const Principal* p = identities.find_principal_by_client_id(a.value("clientId", ""));
+      if (!p) return bad_request("InvalidConfiguration", where + ": no principal with that clientId.", where + ".clientId");
+      principal = p->object_id;
+    } else if (!identities.find_principal_by_object_id(principal)) {
+      return bad_request("InvalidConfiguration", where + ": no principal with that principalId.", where + ".principalId");
+    }
+    const RoleDefinition* role = find_builtin_role(a.value("role", ""));
+    if (!role) return bad_request("InvalidConfiguration", where + ": unknown built-in role '" + a.value("role", "") + "'.",
+                                  where + ".role");
+    const std::string scope = a.value("scope", "");
+    if (scope.rfind("/subscriptions/", 0) != 0)
+      return bad_request("InvalidConfiguration", where + ": scope must start with /subscriptions/.", where + ".scope");
+    out.push_back({principal, role->name, scope});
+  }
+  return out;
+}
+
 Result<TlsMaterial> load_tls(const AppOptions& options) {
   if (!options.cert_file.empty()) return load_tls_material_from_files(options.cert_file, options.key_file);
   if (options.in_memory) return generate_tls_material();
@@ -113,8 +148,10 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto store = storage::open_sqlite_store(db_path);
   if (!store.ok()) return internal_error(store.error().message);
 
+  auto assignments = load_role_assignments(options, *identities);
+  if (!assignments) return std::move(assignments).error();
   EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
-                            *replication, options.virtual_clock};
+                            *replication, options.virtual_clock, std::move(*assignments)};
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);
   // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache

@@ -37,6 +37,10 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
   static const std::vector<std::string> storage = {"2021-04-01", "2021-06-01", "2021-08-01", "2021-09-01",
                                                    "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01",
                                                    "2023-05-01", "2024-01-01", "2025-01-01"};
+  static const std::vector<std::string> authorization = {
+      "2015-06-01",         "2015-07-01",         "2017-10-01-preview", "2018-01-01-preview", "2018-07-01",
+      "2018-09-01-preview", "2020-03-01-preview", "2020-04-01-preview", "2020-08-01-preview", "2020-10-01",
+      "2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview", "2022-04-01",         "2022-05-01-preview"};
   static const std::vector<std::string> none;
   switch (family) {
     case ApiFamily::gallery: return gallery;
@@ -45,6 +49,7 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
     case ApiFamily::compute: return compute;
     case ApiFamily::disks: return disks;
     case ApiFamily::storage: return storage;
+    case ApiFamily::authorization: return authorization;
     default: return none;
   }
 }
@@ -106,7 +111,8 @@ HttpResponse error_response(const ArmError& error) {
 
 HttpResponse list_response(const RequestContext& ctx, const ListPage& page) {
   json body = {{"value", json::array()}};
-  for (const auto& item : page.items) body["value"].push_back(item);
+  for (const auto& item : page.items)
+    if (!ctx.visible || ctx.visible(item)) body["value"].push_back(item);
   if (page.continuation) {
     std::string link = ctx.base_url + ctx.target.path + "?";
     for (const auto& [k, v] : ctx.target.query)

@@ -5,6 +5,7 @@
 
 #include "api/arm_conventions.h"
 #include "api/token_service.h"
+#include "emulator/access_control.h"
 #include "emulator/emulator.h"
 #include "emulator/text.h"
 
@@ -92,6 +93,27 @@ std::optional<HttpResponse> Pipeline::check_subscription(const RequestContext& c
   return std::nullopt;
 }
 
+// RBAC: the request's action at its scope, before anything runs. A list the caller may not
+// read as a whole still shows the items it may read (assignments below the list's scope).
+std::optional<HttpResponse> Pipeline::authorize(RequestContext& ctx) {
+  if (!ctx.principal) return std::nullopt;
+  auto target = rbac_target(ctx.request.method, ctx.target.path);
+  if (!target) return std::nullopt;
+  Emulator& emulator = services_.emulator;
+  if (emulator.permits(*ctx.principal, target->action, target->scope)) return std::nullopt;
+  if (target->any_role && emulator.has_role_within(*ctx.principal, target->scope)) return std::nullopt;
+  if (target->list && emulator.has_role_within(*ctx.principal, target->scope)) {
+    const Principal* principal = ctx.principal;
+    const std::string action = target->action;
+    ctx.visible = [&emulator, principal, action](const nlohmann::json& item) {
+      return emulator.permits(*principal, action, item.value("id", ""));
+    };
+    return std::nullopt;
+  }
+  return error_response(authorization_failed(ctx.principal->client_id, ctx.principal->object_id, target->action,
+                                             target->scope));
+}
+
 HttpResponse Pipeline::dispatch(RequestContext& ctx) {
   auto match = router_.match(ctx.request.method, ctx.target.path);
   if (!match.route) return unmatched(ctx, match.other_method);
@@ -101,12 +123,13 @@ HttpResponse Pipeline::dispatch(RequestContext& ctx) {
   std::string type = provider_and_type(split_path(ctx.target.path)).second;
   if (auto st = check_api_version(match.route->family, ctx, type); !st) return error_response(st.error());
   ctx.api_version = ctx.query("api-version");
+  if (auto refused = authorize(ctx)) return *refused;
   return match.route->handler(ctx);
 }
 
 HttpResponse Pipeline::handle(const HttpRequest& request) {
   const auto started = std::chrono::steady_clock::now();
-  RequestContext ctx{request, parse_target(request.target), {}, {}, nullptr, base_url_of(request), ids_.uuid()};
+  RequestContext ctx{request, parse_target(request.target), {}, {}, nullptr, base_url_of(request), ids_.uuid(), {}};
   HttpResponse response;
   try {
     response = dispatch(ctx);

@@ -39,6 +39,7 @@ class Pipeline {
   HttpResponse unmatched(const RequestContext& ctx, bool other_method) const;
   std::optional<HttpResponse> authenticate(RequestContext& ctx, const Route& route);
   std::optional<HttpResponse> check_subscription(const RequestContext& ctx) const;
+  std::optional<HttpResponse> authorize(RequestContext& ctx);
 
   Services& services_;
   IdGenerator& ids_;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/http_message.h"
 #include "emulator/identity.h"
 
@@ -23,6 +25,7 @@ enum class ApiFamily {
   compute,        // Microsoft.Compute CRP: images, virtualMachines
   disks,          // Microsoft.Compute DiskRP: disks, snapshots
   storage,        // Microsoft.Storage: storageAccounts
+  authorization,  // Microsoft.Authorization: roleAssignments, roleDefinitions
 };
 
 struct RequestContext {
@@ -33,6 +36,9 @@ struct RequestContext {
   const Principal* principal = nullptr;
   std::string base_url;    // "https://host:port", from the Host header
   std::string request_id;
+  // Set when the caller may read only some items of a list (RBAC below the list's scope):
+  // list_response shows those for which it returns true.
+  std::function<bool(const nlohmann::json& item)> visible;
 
   const std::string& param(const std::string& name) const;
   // A query parameter, or empty.

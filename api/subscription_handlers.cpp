@@ -103,8 +103,9 @@ HttpResponse respond(Result<json> result) {
 void add_subscription_routes(Router& router, Services& s) {
   router.add("GET", "/subscriptions", ApiFamily::subscriptions, true, [&s](RequestContext& ctx) {
     json value = json::array();
+    // Only the subscriptions the caller holds a role in, as ARM lists them.
     for (const Subscription* sub : s.emulator.identities().subscriptions_of_tenant(ctx.principal->tenant_id))
-      value.push_back(subscription_json(*sub));
+      if (s.emulator.has_role_within(*ctx.principal, "/subscriptions/" + sub->id)) value.push_back(subscription_json(*sub));
     return json_response(200, json{{"value", value}});
   });
   router.add("GET", "/subscriptions/{sub}", ApiFamily::subscriptions, true, [&s](RequestContext& ctx) {

@@ -54,6 +54,7 @@ Emulator::Emulator(std::unique_ptr<storage::Store> store, const Clock& clock, Id
   };
   clock_.restore(number(offset), number(virtual_now));
   if (settings_.virtual_clock) persist_clock();
+  (void)ensure_initial_assignments_locked();  // no other thread can see this object yet
 }
 
 void Emulator::persist_clock() {
@@ -94,6 +95,8 @@ template Result<DeleteOutcome> Emulator::write(const std::function<Result<Delete
 template Result<json> Emulator::write(const std::function<Result<json>()>&);
 template Result<json> Emulator::read(const std::function<Result<json>()>&);
 template Result<ListPage> Emulator::read(const std::function<Result<ListPage>()>&);
+template Result<std::optional<json>> Emulator::write(const std::function<Result<std::optional<json>>()>&);
+template Result<std::vector<json>> Emulator::read(const std::function<Result<std::vector<json>>()>&);
 
 Result<std::optional<json>> Emulator::load(const std::string& id) {
   auto row = store_->get(id);
@@ -391,7 +394,7 @@ Status Emulator::reset() {
   if (!st.ok()) return storage_error(st.error());
   ++generation_;
   faults_.clear();
-  return ok_status();
+  return ensure_initial_assignments_locked();
 }
 
 }  // namespace acg

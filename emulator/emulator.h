@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "emulator/access_control.h"
 #include "emulator/arm_error.h"
 #include "emulator/clock.h"
 #include "emulator/id_generator.h"
@@ -128,6 +129,30 @@ class Emulator {
   // excluded from latest (the version's flag, overridden by its target region's flag when a
   // region is given). definition.names = {gallery, image}. 404 when there is none.
   Result<nlohmann::json> latest_version(const ResourceRef& definition, const std::string& region);
+
+  // --- Access control (emulator/access_control.h) ---
+  // Role assignments and custom role definitions live as resources under their scope
+  // (deleting the scope deletes them); an index in memory answers authorize().
+  struct AssignmentFilter {
+    std::string principal_id;  // "principalId eq '...'" / "assignedTo('...')"
+    bool at_scope = false;     // "atScope()": at the scope and above only
+  };
+  Result<WriteOutcome> put_role_assignment(const std::string& scope, const std::string& name, const nlohmann::json& body,
+                                           const Principal& caller);
+  Result<nlohmann::json> get_role_assignment(const std::string& scope, const std::string& name);
+  // The assignment removed, or nullopt when there was none.
+  Result<std::optional<nlohmann::json>> delete_role_assignment(const std::string& scope, const std::string& name);
+  Result<std::vector<nlohmann::json>> list_role_assignments(const std::string& scope, const AssignmentFilter& filter);
+  Result<std::vector<nlohmann::json>> list_role_definitions(const std::string& scope, const std::string& role_name);
+  Result<nlohmann::json> get_role_definition(const std::string& scope, const std::string& name);
+  Result<WriteOutcome> put_role_definition(const std::string& scope, const std::string& name, const nlohmann::json& body);
+  Result<std::optional<nlohmann::json>> delete_role_definition(const std::string& scope, const std::string& name);
+
+  // 403 AuthorizationFailed unless the principal may perform the target's action.
+  Status authorize(const Principal& principal, const RbacTarget& target);
+  bool permits(const Principal& principal, const std::string& action, const std::string& scope);
+  // Some assignment of the principal sits at `scope` or below it (lists show it what it may read).
+  bool has_role_within(const Principal& principal, const std::string& scope);
 
   // --- Replication and faults (admin API) ---
   // The replication jobs still running (the `top` due first), with their progress and
@@ -226,6 +251,14 @@ class Emulator {
   Result<nlohmann::json> cached_replication_status(const nlohmann::json& artifact);
   std::unordered_map<std::string, CachedStatus> status_cache_;  // GUARDED_BY(mutex_)
   std::uint64_t generation_ = 0;                                // GUARDED_BY(mutex_)
+
+  // Access control: the stored assignments and custom roles, reloaded when generation_ moved.
+  void refresh_access_locked();
+  Status ensure_initial_assignments_locked();
+  Result<nlohmann::json> require_scope(const std::string& scope);
+  std::vector<RoleAssignment> assignments_;   // GUARDED_BY(mutex_)
+  std::vector<RoleDefinition> custom_roles_;  // GUARDED_BY(mutex_)
+  std::uint64_t access_generation_ = UINT64_MAX;
 };
 
 }  // namespace acg

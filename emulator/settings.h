@@ -3,6 +3,9 @@
 
 #include <cstdint>
 
+#include <string>
+#include <vector>
+
 #include "emulator/replication_model.h"
 
 namespace acg {
@@ -19,6 +22,12 @@ struct EmulatorSettings {
   // Time moves only through the admin API (POST /_emulator/clock/advance), from the instant
   // it was last left at.
   bool virtual_clock = false;
+  // Role assignments made at start (and again after a reset), besides the default principal's
+  // Owner of the default subscription: {principal object id, role GUID, scope}.
+  struct InitialAssignment {
+    std::string principal_id, role, scope;
+  };
+  std::vector<InitialAssignment> initial_assignments;
 };
 
 }  // namespace acg

@@ -85,6 +85,7 @@ class Store {
   virtual StoreResult<ResourcePage> list_in_scope(const std::string& scope_id,
                                                   const std::string& type,
                                                   std::int64_t after_seq, int limit) = 0;
+  // Children that hold a delete back (role assignments and definitions do not).
   virtual StoreResult<std::int64_t> count_children(const std::string& parent_id) = 0;
 
   virtual StoreResult<std::optional<OperationRow>> get_operation(const std::string& id) = 0;

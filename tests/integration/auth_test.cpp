@@ -121,7 +121,9 @@ TEST_CASE("principals see only their own tenant's subscriptions", "[auth]") {
     "tenants": [{"id": "aaaaaaaa-0000-0000-0000-000000000001", "displayName": "Other"}],
     "subscriptions": [{"id": "bbbbbbbb-0000-0000-0000-000000000001", "tenantId": "aaaaaaaa-0000-0000-0000-000000000001"}],
     "principals": [{"clientId": "cccccccc-0000-0000-0000-000000000001", "objectId": "dddddddd-0000-0000-0000-000000000001",
-                    "secret": "other-secret", "tenantId": "aaaaaaaa-0000-0000-0000-000000000001"}]})";
+                    "secret": "other-secret", "tenantId": "aaaaaaaa-0000-0000-0000-000000000001"}],
+    "roleAssignments": [{"clientId": "cccccccc-0000-0000-0000-000000000001", "role": "Reader",
+                         "scope": "/subscriptions/bbbbbbbb-0000-0000-0000-000000000001"}]})";
   TestEmulator emu(test_options([&](acg::api::AppOptions& o) { o.config_file = config; }));
   std::string other = emu.token("cccccccc-0000-0000-0000-000000000001", "other-secret", "aaaaaaaa-0000-0000-0000-000000000001");
 

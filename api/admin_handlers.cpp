@@ -123,6 +123,27 @@ void add_admin_routes(Router& router, Services& s) {
     if (auto st = s.emulator.reset(); !st) return error_response(st.error());
     return json_response(200, json{{"status", "reset"}});
   });
+  // Identities at run time: {"tenants", "subscriptions", "principals"} in one call, or one
+  // principal at /_emulator/principals.
+  router.add("GET", "/_emulator/identities", ApiFamily::none, false,
+             [&s](RequestContext&) { return json_response(200, s.emulator.identities_json()); });
+  router.add("GET", "/_emulator/principals", ApiFamily::none, false, [&s](RequestContext&) {
+    return json_response(200, json{{"value", s.emulator.identities_json()["principals"]}});
+  });
+  router.add("POST", "/_emulator/identities", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    auto body = parse_json_body(ctx.request, false);
+    if (!body) return error_response(body.error());
+    auto added = s.emulator.add_identities(*body);
+    if (!added) return error_response(added.error());
+    return json_response(201, *added);
+  });
+  router.add("POST", "/_emulator/principals", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    auto body = parse_json_body(ctx.request, false);
+    if (!body) return error_response(body.error());
+    auto added = s.emulator.add_identities(json{{"principals", json::array({*body})}});
+    if (!added) return error_response(added.error());
+    return json_response(201, (*added)["principals"][0]);
+  });
   router.add("GET", "/_emulator/clock", ApiFamily::none, false,
              [&s](RequestContext&) { return json_response(200, s.emulator.clock_info()); });
   router.add("POST", "/_emulator/clock/advance", ApiFamily::none, false, [&s](RequestContext& ctx) {

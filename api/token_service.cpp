@@ -48,6 +48,11 @@ bool is_arm_audience(std::string_view audience) {
          istarts_with(a, "https://[::1]");
 }
 
+namespace {
+// The public client az signs users in with (tokens of users carry it as appid).
+constexpr std::string_view kAzureCliClientId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+}  // namespace
+
 TokenService::TokenService(TokenSigner signer, const IdentityDirectory& identities, const Clock& clock,
                            TokenOptions options)
     : signer_(std::move(signer)), identities_(identities), clock_(clock), options_(options) {}
@@ -64,26 +69,36 @@ std::string TokenService::mint(const Principal& p, const std::string& audience, 
                            {"tid", p.tenant_id},
                            {"oid", p.object_id},
                            {"sub", p.object_id},
-                           {"appid", p.client_id},
-                           {"appidacr", "1"},
-                           {"idtyp", "app"},
+                           {"appid", p.kind == "User" ? std::string(kAzureCliClientId) : p.client_id},
+                           {"appidacr", p.kind == "User" ? "0" : "1"},
+                           {"idtyp", p.kind == "User" ? "user" : "app"},
+                           {"upn", p.kind == "User" ? p.client_id : std::string()},
                            {"ver", "1.0"}});
 }
 
 HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_view tenant_in_path) {
   const auto form = parse_form(request.body);
   const std::string grant = form_value(form, "grant_type");
-  if (grant != "client_credentials")
+  if (grant != "client_credentials" && grant != "password")
     return oauth_error(400, "unsupported_grant_type",
                        "The grant type '" + grant + "' is not supported by the emulator's token "
-                       "service; use client_credentials (a service principal with a secret).", 70003);
-  const std::string client_id = form_value(form, "client_id");
+                       "service; use client_credentials (a service principal with a secret) or password (a user).",
+                       70003);
+  // A user signs in with its name and password through any public client (az's own id).
+  const bool user = grant == "password";
+  const std::string client_id = form_value(form, user ? "username" : "client_id");
   const Principal* principal = identities_.find_principal_by_client_id(client_id);
+  if (principal && (principal->kind == "User") != user) principal = nullptr;
   std::string tenant(tenant_in_path);
   bool tenant_is_alias = tenant.empty() || iequals(tenant, "common") || iequals(tenant, "organizations") ||
                          iequals(tenant, "adfs");
   if (!tenant_is_alias && !identities_.find_tenant(tenant))
     return oauth_error(400, "invalid_request", "Tenant '" + tenant + "' not found.", 90002);
+  if (user && (!principal || (!tenant_is_alias && !iequals(principal->tenant_id, tenant))))
+    return oauth_error(400, "invalid_grant",
+                       "The user account " + client_id + " does not exist in the directory. To sign into this "
+                       "application, the account must be added to the directory.",
+                       50034);
   // Entra ID answers an unknown application with 400 unauthorized_client; the emulator
   // answers 401 invalid_client for a wrong id as for a wrong secret (the product's rule).
   if (!principal || (!tenant_is_alias && !iequals(principal->tenant_id, tenant)))
@@ -91,7 +106,9 @@ HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_v
                        "Application with identifier '" + client_id + "' was not found in the directory '" +
                            (tenant_is_alias ? std::string("emulator") : tenant) + "'.",
                        700016);
-  if (form_value(form, "client_secret") != principal->secret)
+  if (user && form_value(form, "password") != principal->secret)
+    return oauth_error(400, "invalid_grant", "Error validating credentials due to invalid username or password.", 50126);
+  if (!user && form_value(form, "client_secret") != principal->secret)
     return oauth_error(401, "invalid_client", "Invalid client secret provided.", 7000215);
 
   std::string audience = form_value(form, "resource");
@@ -123,7 +140,7 @@ json TokenService::openid_configuration(const std::string& base_url, std::string
               {"subject_types_supported", json::array({"pairwise"})},
               {"id_token_signing_alg_values_supported", json::array({"ES256"})},
               {"token_endpoint_auth_methods_supported", json::array({"client_secret_post"})},
-              {"grant_types_supported", json::array({"client_credentials"})}};
+              {"grant_types_supported", json::array({"client_credentials", "password"})}};
 }
 
 Result<TokenService::CachedToken> TokenService::verify(std::string_view token) const {

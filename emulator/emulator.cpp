@@ -54,6 +54,7 @@ Emulator::Emulator(std::unique_ptr<storage::Store> store, const Clock& clock, Id
   };
   clock_.restore(number(offset), number(virtual_now));
   if (settings_.virtual_clock) persist_clock();
+  replay_added_identities();
   (void)ensure_initial_assignments_locked();  // no other thread can see this object yet
 }
 

@@ -148,6 +148,14 @@ class Emulator {
   Result<WriteOutcome> put_role_definition(const std::string& scope, const std::string& name, const nlohmann::json& body);
   Result<std::optional<nlohmann::json>> delete_role_definition(const std::string& scope, const std::string& name);
 
+  // Adds tenants, subscriptions and principals (with role assignments) at run time, as
+  // {"tenants": [...], "subscriptions": [...], "principals": [...]} (README "Identities");
+  // missing ids and secrets are generated. Persisted: a restart keeps them. Returns what was
+  // added, secrets included (shown once).
+  Result<nlohmann::json> add_identities(const nlohmann::json& request);
+  // Every tenant, subscription and principal (without secrets).
+  nlohmann::json identities_json();
+
   // 403 AuthorizationFailed unless the principal may perform the target's action.
   Status authorize(const Principal& principal, const RbacTarget& target);
   bool permits(const Principal& principal, const std::string& action, const std::string& scope);
@@ -255,6 +263,8 @@ class Emulator {
   // Access control: the stored assignments and custom roles, reloaded when generation_ moved.
   void refresh_access_locked();
   Status ensure_initial_assignments_locked();
+  Result<nlohmann::json> add_identity_entries(const nlohmann::json& request, bool replaying);
+  void replay_added_identities();
   Result<nlohmann::json> require_scope(const std::string& scope);
   std::vector<RoleAssignment> assignments_;   // GUARDED_BY(mutex_)
   std::vector<RoleDefinition> custom_roles_;  // GUARDED_BY(mutex_)

@@ -1,5 +1,6 @@
 #include "emulator/identity.h"
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "emulator/text.h"
@@ -80,17 +81,18 @@ Result<IdentityDirectory> IdentityDirectory::from_json(std::string_view text) {
   i = 0;
   for (const json& p : doc.value("principals", empty)) {
     std::string where = "principals[" + std::to_string(i++) + "]";
-    auto client = required_string(p, "clientId", where);
+    const bool user = p.value("kind", "ServicePrincipal") == "User";
+    auto client = required_string(p, user ? "userName" : "clientId", where);
     if (!client) return std::move(client).error();
-    auto secret = required_string(p, "secret", where);
+    auto secret = required_string(p, user ? "password" : "secret", where);
     if (!secret) return std::move(secret).error();
     auto tenant = required_string(p, "tenantId", where);
     if (!tenant) return std::move(tenant).error();
     if (!d.find_tenant(*tenant)) return config_error(where, "unknown tenantId '" + *tenant + "'");
     auto object = required_string(p, "objectId", where);
     if (!object) return std::move(object).error();
-    d.principals_.push_back({*client, *object, *secret, *tenant,
-                             optional_string(p, "displayName", *client)});
+    d.principals_.push_back({*client, *object, *secret, *tenant, optional_string(p, "displayName", *client),
+                             user ? "User" : "ServicePrincipal"});
   }
   if (d.principals_.empty() || d.subscriptions_.empty())
     return config_error("identity config", "needs at least one subscription and one principal");
@@ -98,24 +100,28 @@ Result<IdentityDirectory> IdentityDirectory::from_json(std::string_view text) {
 }
 
 const Tenant* IdentityDirectory::find_tenant(std::string_view id) const {
+  std::shared_lock lock(*lock_);
   for (const auto& t : tenants_)
     if (iequals(t.id, id)) return &t;
   return nullptr;
 }
 
 const Subscription* IdentityDirectory::find_subscription(std::string_view id) const {
+  std::shared_lock lock(*lock_);
   for (const auto& s : subscriptions_)
     if (iequals(s.id, id)) return &s;
   return nullptr;
 }
 
 const Principal* IdentityDirectory::find_principal_by_client_id(std::string_view client_id) const {
+  std::shared_lock lock(*lock_);
   for (const auto& p : principals_)
     if (iequals(p.client_id, client_id)) return &p;
   return nullptr;
 }
 
 const Principal* IdentityDirectory::find_principal_by_object_id(std::string_view object_id) const {
+  std::shared_lock lock(*lock_);
   for (const auto& p : principals_)
     if (iequals(p.object_id, object_id)) return &p;
   return nullptr;
@@ -123,10 +129,69 @@ const Principal* IdentityDirectory::find_principal_by_object_id(std::string_view
 
 std::vector<const Subscription*> IdentityDirectory::subscriptions_of_tenant(
     std::string_view tenant_id) const {
+  std::shared_lock lock(*lock_);
   std::vector<const Subscription*> out;
   for (const auto& s : subscriptions_)
     if (iequals(s.tenant_id, tenant_id)) out.push_back(&s);
   return out;
+}
+
+namespace {
+
+ArmError identity_error(const std::string& message, const std::string& target) {
+  return ArmError{400, "InvalidIdentity", message, target, {}};
+}
+
+}  // namespace
+
+Status IdentityDirectory::add_tenant(const Tenant& tenant) {
+  if (!is_guid(tenant.id)) return identity_error("A tenant id must be a GUID.", "id");
+  if (find_tenant(tenant.id)) return ArmError{409, "Conflict", "The tenant '" + tenant.id + "' already exists.", "id", {}};
+  std::unique_lock lock(*lock_);
+  tenants_.push_back(tenant);
+  return ok_status();
+}
+
+Status IdentityDirectory::add_subscription(const Subscription& subscription) {
+  if (!is_guid(subscription.id)) return identity_error("A subscription id must be a GUID.", "id");
+  if (!find_tenant(subscription.tenant_id)) return identity_error("Unknown tenantId '" + subscription.tenant_id + "'.", "tenantId");
+  if (find_subscription(subscription.id))
+    return ArmError{409, "Conflict", "The subscription '" + subscription.id + "' already exists.", "id", {}};
+  std::unique_lock lock(*lock_);
+  subscriptions_.push_back(subscription);
+  return ok_status();
+}
+
+Status IdentityDirectory::add_principal(const Principal& principal) {
+  if (principal.kind != "ServicePrincipal" && principal.kind != "User")
+    return identity_error("kind must be 'ServicePrincipal' or 'User'.", "kind");
+  if (principal.kind == "ServicePrincipal" && !is_guid(principal.client_id))
+    return identity_error("A service principal's clientId must be a GUID.", "clientId");
+  if (principal.kind == "User" && principal.client_id.find('@') == std::string::npos)
+    return identity_error("A user's userName must look like 'name@domain'.", "userName");
+  if (!is_guid(principal.object_id)) return identity_error("objectId must be a GUID.", "objectId");
+  if (principal.secret.size() < 8) return identity_error("The secret (or password) needs at least 8 characters.", "secret");
+  if (!find_tenant(principal.tenant_id)) return identity_error("Unknown tenantId '" + principal.tenant_id + "'.", "tenantId");
+  if (find_principal_by_client_id(principal.client_id) || find_principal_by_object_id(principal.object_id))
+    return ArmError{409, "Conflict", "A principal with that clientId or objectId already exists.", "clientId", {}};
+  std::unique_lock lock(*lock_);
+  principals_.push_back(principal);
+  return ok_status();
+}
+
+std::vector<Tenant> IdentityDirectory::tenants() const {
+  std::shared_lock lock(*lock_);
+  return {tenants_.begin(), tenants_.end()};
+}
+
+std::vector<Subscription> IdentityDirectory::subscriptions() const {
+  std::shared_lock lock(*lock_);
+  return {subscriptions_.begin(), subscriptions_.end()};
+}
+
+std::vector<Principal> IdentityDirectory::principals() const {
+  std::shared_lock lock(*lock_);
+  return {principals_.begin(), principals_.end()};
 }
 
 }  // namespace acg

@@ -7,6 +7,9 @@
 //   client id     33333333-3333-3333-3333-333333333333  secret "acg-emulator-secret"
 // A JSON config file may replace or extend them (see README, "Identities").
 
+#include <deque>
+#include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +36,7 @@ struct Principal {
   std::string secret;
   std::string tenant_id;   // home tenant
   std::string display_name;
+  std::string kind = "ServicePrincipal";  // or "User": client_id is the user name, secret the password
 };
 
 inline constexpr std::string_view kDefaultTenantId = "11111111-1111-1111-1111-111111111111";
@@ -54,14 +58,25 @@ class IdentityDirectory {
   const Principal* find_principal_by_object_id(std::string_view object_id) const;
   const Principal& default_principal() const { return principals_.front(); }
 
-  const std::vector<Tenant>& tenants() const { return tenants_; }
-  const std::vector<Subscription>& subscriptions() const { return subscriptions_; }
   std::vector<const Subscription*> subscriptions_of_tenant(std::string_view tenant_id) const;
 
+  // Additions at run time (the admin API). Ids must be new GUIDs; a subscription or a
+  // principal names a known tenant. Pointers handed out stay valid: entries never move.
+  Status add_tenant(const Tenant& tenant);
+  Status add_subscription(const Subscription& subscription);
+  Status add_principal(const Principal& principal);
+  // Copies, for listing.
+  std::vector<Tenant> tenants() const;
+  std::vector<Subscription> subscriptions() const;
+  std::vector<Principal> principals() const;
+
  private:
-  std::vector<Tenant> tenants_;
-  std::vector<Subscription> subscriptions_;
-  std::vector<Principal> principals_;
+  // Readers (every request) share, additions are exclusive. Behind a pointer so that a
+  // directory can still be moved while it is being built.
+  std::unique_ptr<std::shared_mutex> lock_ = std::make_unique<std::shared_mutex>();
+  std::deque<Tenant> tenants_;
+  std::deque<Subscription> subscriptions_;
+  std::deque<Principal> principals_;
 };
 
 }  // namespace acg

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 
@@ -233,4 +234,56 @@ TEST_CASE("another tenant's principal is refused whatever its assignments; reset
 
   REQUIRE(r.emu.http().request("POST", "/_emulator/reset").status == 200);
   CHECK(r.emu.arm("PUT", TestEmulator::group_path("again") + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
+}
+
+TEST_CASE("identities added at run time: principals, users, subscriptions; they persist", "[rbac][identities]") {
+  const std::string dir = "/tmp/acg-identities-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  auto on_disk = test_options([&](acg::api::AppOptions& o) {
+    o.in_memory = false;
+    o.data_dir = dir;
+  });
+  std::string user_object;
+  {
+    TestEmulator emu(on_disk);
+    auto added = emu.http().request("POST", "/_emulator/identities", json{
+        {"subscriptions", {{{"id", kOtherSub}, {"displayName", "Lab"}}}},
+        {"principals", {{{"kind", "User"}, {"userName", "alice@emulator.onmicrosoft.com"}, {"password", "alice-password"},
+                         {"roles", {{{"role", "Reader"}, {"scope", "/subscriptions/" + kOtherSub}}}}}}}}.dump(),
+        {{"Content-Type", "application/json"}});
+    INFO(added.body);
+    REQUIRE(added.status == 201);
+    user_object = added.json()["principals"][0]["objectId"];
+    CHECK(added.json()["principals"][0]["roleAssignments"].size() == 1);
+    // A service principal with a generated id and secret.
+    auto sp = emu.http().request("POST", "/_emulator/principals", R"({"displayName":"ci"})", {{"Content-Type", "application/json"}});
+    REQUIRE(sp.status == 201);
+    CHECK(sp.json()["secret"].get<std::string>().size() >= 8);
+    CHECK(emu.http().request("GET", "/_emulator/principals").json()["value"].size() == 3);
+    CHECK(emu.http().request("GET", "/_emulator/principals").body.find("alice-password") == std::string::npos);
+    auto bad = emu.http().request("POST", "/_emulator/principals", R"({"tenantId":"nope"})", {{"Content-Type", "application/json"}});
+    CHECK(bad.status == 400);
+  }
+  TestEmulator emu(on_disk);  // restarted: the additions are back
+  auto token = emu.http().request("POST", "/" + kTenant + "/oauth2/v2.0/token",
+                                  "grant_type=password&client_id=04b07795-8ddb-461a-bbee-02f9e1bf7b46&username=alice%40emulator.onmicrosoft.com"
+                                  "&password=alice-password&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+  INFO(token.body);
+  REQUIRE(token.status == 200);
+  const Headers auth = {{"Authorization", "Bearer " + token.json()["access_token"].get<std::string>()}};
+  auto subs = emu.http().request("GET", "/subscriptions?api-version=2022-12-01", "", auth).json()["value"];
+  REQUIRE(subs.size() == 1);
+  CHECK(subs[0]["subscriptionId"] == kOtherSub);
+  auto refused = emu.http().request("PUT", "/subscriptions/" + kOtherSub + "/resourcegroups/rg?api-version=2021-04-01",
+                                    R"({"location":"westus"})", auth);
+  CHECK(refused.status == 403);
+  CHECK(refused.json()["error"]["message"].get<std::string>().find("The client 'alice@emulator.onmicrosoft.com' with object id '" +
+                                                                     user_object + "'") == 0);
+  auto wrong = emu.http().request("POST", "/" + kTenant + "/oauth2/v2.0/token",
+                                  "grant_type=password&username=alice%40emulator.onmicrosoft.com&password=nope",
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+  CHECK(wrong.status == 400);
+  CHECK(wrong.json()["error"] == "invalid_grant");
+  std::filesystem::remove_all(dir);
 }

@@ -47,7 +47,7 @@ TEST_CASE("token endpoints issue tokens to known principals and refuse the rest"
   CHECK(unknown.json()["error"] == "invalid_client");
   CHECK(unknown.json()["error_description"].get<std::string>().find("AADSTS700016") == 0);
 
-  auto wrong_grant = emu.http().request("POST", "/adfs/oauth2/token", "grant_type=password&client_id=x", kForm);
+  auto wrong_grant = emu.http().request("POST", "/adfs/oauth2/token", "grant_type=authorization_code&client_id=x", kForm);
   CHECK(wrong_grant.status == 400);
   CHECK(wrong_grant.json()["error"] == "unsupported_grant_type");
 }

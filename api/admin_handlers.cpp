@@ -144,6 +144,22 @@ void add_admin_routes(Router& router, Services& s) {
     if (!added) return error_response(added.error());
     return json_response(201, (*added)["principals"][0]);
   });
+  // Private endpoint emulation: {"galleryId", "allowedAddressRanges": [...]}; [] lifts it.
+  router.add("GET", "/_emulator/network-rules", ApiFamily::none, false,
+             [&s](RequestContext&) { return json_response(200, s.emulator.network_rules_json()); });
+  router.add("PUT", "/_emulator/network-rules", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    auto body = parse_json_body(ctx.request, false);
+    if (!body) return error_response(body.error());
+    if (!body->is_object() || !(*body)["galleryId"].is_string() || !(*body)["allowedAddressRanges"].is_array())
+      return error_response(invalid_request("The body needs 'galleryId' and 'allowedAddressRanges' (an array)."));
+    std::vector<std::string> ranges;
+    for (const json& r : (*body)["allowedAddressRanges"]) {
+      if (!r.is_string()) return error_response(invalid_request("allowedAddressRanges holds strings.", "allowedAddressRanges"));
+      ranges.push_back(r);
+    }
+    if (auto st = s.emulator.set_network_rule((*body)["galleryId"], ranges); !st) return error_response(st.error());
+    return json_response(200, s.emulator.network_rules_json());
+  });
   router.add("GET", "/_emulator/clock", ApiFamily::none, false,
              [&s](RequestContext&) { return json_response(200, s.emulator.clock_info()); });
   router.add("POST", "/_emulator/clock/advance", ApiFamily::none, false, [&s](RequestContext& ctx) {

@@ -100,6 +100,7 @@ std::optional<HttpResponse> Pipeline::authorize(RequestContext& ctx) {
   auto target = rbac_target(ctx.request.method, ctx.target.path);
   if (!target) return std::nullopt;
   Emulator& emulator = services_.emulator;
+  if (auto st = emulator.check_network(target->scope, ctx.request.remote_address); !st) return error_response(st.error());
   if (emulator.permits(*ctx.principal, target->action, target->scope)) return std::nullopt;
   if (target->any_role && emulator.has_role_within(*ctx.principal, target->scope)) return std::nullopt;
   if (target->list && emulator.has_role_within(*ctx.principal, target->scope)) {

@@ -55,6 +55,7 @@ Emulator::Emulator(std::unique_ptr<storage::Store> store, const Clock& clock, Id
   clock_.restore(number(offset), number(virtual_now));
   if (settings_.virtual_clock) persist_clock();
   replay_added_identities();
+  load_network_rules();
   (void)ensure_initial_assignments_locked();  // no other thread can see this object yet
 }
 
@@ -395,6 +396,8 @@ Status Emulator::reset() {
   if (!st.ok()) return storage_error(st.error());
   ++generation_;
   faults_.clear();
+  network_rules_.clear();
+  (void)store_->put_meta("network.rules", "{}");
   return ensure_initial_assignments_locked();
 }
 

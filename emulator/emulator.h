@@ -39,6 +39,7 @@
 #include "emulator/clock.h"
 #include "emulator/id_generator.h"
 #include "emulator/identity.h"
+#include "emulator/network_rules.h"
 #include "emulator/region_catalog.h"
 #include "emulator/replication.h"
 #include "emulator/resource_type.h"
@@ -156,6 +157,13 @@ class Emulator {
   // Every tenant, subscription and principal (without secrets).
   nlohmann::json identities_json();
 
+  // Private endpoint emulation (emulator/network_rules.h): a gallery limited to callers from
+  // address ranges; an empty list lifts the limit. Persisted.
+  Status set_network_rule(const std::string& gallery_id, const std::vector<std::string>& ranges);
+  nlohmann::json network_rules_json();
+  // 403 ForbiddenByNetworkRule when a rule covering `scope` does not admit `address`.
+  Status check_network(const std::string& scope, const std::string& address);
+
   // 403 AuthorizationFailed unless the principal may perform the target's action.
   Status authorize(const Principal& principal, const RbacTarget& target);
   bool permits(const Principal& principal, const std::string& action, const std::string& scope);
@@ -269,6 +277,8 @@ class Emulator {
   std::vector<RoleAssignment> assignments_;   // GUARDED_BY(mutex_)
   std::vector<RoleDefinition> custom_roles_;  // GUARDED_BY(mutex_)
   std::uint64_t access_generation_ = UINT64_MAX;
+  std::vector<NetworkRule> network_rules_;  // GUARDED_BY(mutex_)
+  void load_network_rules();
 };
 
 }  // namespace acg

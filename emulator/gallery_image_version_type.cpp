@@ -18,6 +18,7 @@
 #include "emulator/region_catalog.h"
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
+#include "emulator/sas.h"
 #include "emulator/source_types.h"
 #include "emulator/source_rules.h"
 #include "emulator/text.h"
@@ -104,13 +105,13 @@ Sources sources_of(const json& storage) {
   }
   s.community = json_text(source, "communityGalleryImageId");
   const json& os_source = json_member(json_member(storage, "osDiskImage"), "source");
-  s.os_vhd = json_text(os_source, "uri");
+  s.os_vhd = without_sas(json_text(os_source, "uri"));
   // With a uri, an id names the storage account (the 2022-03-03 VHD form), not a disk.
   if (s.os_vhd.empty()) s.os_disk = json_text(os_source, "id");
   const json& data = json_member(storage, "dataDiskImages");
   for (size_t i = 0; data.is_array() && i < data.size(); ++i) {
     const json& ds = json_member(data[i], "source");
-    std::string uri = json_text(ds, "uri");
+    std::string uri = without_sas(json_text(ds, "uri"));
     s.data_disks.push_back(uri.empty() ? json_text(ds, "id") : uri);
   }
   return s;
@@ -282,7 +283,9 @@ Result<SourceFacts> check_source(const std::string& id, const std::string& path,
 // A VHD source: a blob URI plus the storage account that holds it (which must exist).
 Status check_vhd(const json& source, const std::string& path, Lookup& lookup) {
   const std::string uri = json_text(source, "uri");
-  if (!istarts_with(uri, "https://")) return invalid_parameter("The VHD source uri '" + uri + "' is not an https blob URI.", path + ".uri");
+  if (!istarts_with(uri, "https://"))
+    return invalid_parameter("The VHD source uri '" + without_sas(uri) + "' is not an https blob URI.", path + ".uri");
+  if (auto st = check_sas(uri, lookup.now_ms(), path + ".uri"); !st) return st;
   // 2022-03-03 names the account in source.id; later api-versions in storageAccountId.
   const std::string account =
       json_text(source, "storageAccountId").empty() ? json_text(source, "id") : json_text(source, "storageAccountId");
@@ -296,6 +299,20 @@ Status check_vhd(const json& source, const std::string& path, Lookup& lookup) {
   if (!*stored)
     return invalid_parameter("Source was not found: " + account + ". Please make sure the source exists.", path + ".storageAccountId");
   return ok_status();
+}
+
+// A SAS signature is a secret: the stored (and returned) blob URIs keep no query.
+void strip_sas(json& storage) {
+  json& os = storage["osDiskImage"];
+  if (os.is_object() && os["source"].is_object() && os["source"].contains("uri"))
+    os["source"]["uri"] = without_sas(json_text(os["source"], "uri"));
+  if (os.is_null()) storage.erase("osDiskImage");
+  json& data = storage["dataDiskImages"];
+  if (data.is_array())
+    for (json& d : data)
+      if (d.is_object() && d["source"].is_object() && d["source"].contains("uri"))
+        d["source"]["uri"] = without_sas(json_text(d["source"], "uri"));
+  if (data.is_null()) storage.erase("dataDiskImages");
 }
 
 // Validates the sources of a new version; returns its storage profile as stored.
@@ -344,6 +361,7 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
       if (auto st = check_vhd(source, path, lookup); !st) return std::move(st).error();
     }
   }
+  strip_sas(out);
   return out;
 }
 

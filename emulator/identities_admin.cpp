@@ -126,4 +126,63 @@ json Emulator::identities_json() {
   return out;
 }
 
+// --- Network rules ----------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kNetworkKey = "network.rules";
+}  // namespace
+
+void Emulator::load_network_rules() {
+  auto stored = store_->get_meta(kNetworkKey);
+  if (!stored.ok() || stored.value().empty()) return;
+  json all = json::parse(stored.value(), nullptr, false);
+  if (!all.is_object()) return;
+  for (auto& [gallery, ranges] : all.items()) {
+    NetworkRule rule{gallery, {}};
+    for (const json& r : ranges)
+      if (auto range = parse_address_range(r.get<std::string>())) rule.allowed.push_back(*range);
+    network_rules_.push_back(std::move(rule));
+  }
+}
+
+Status Emulator::set_network_rule(const std::string& gallery_id, const std::vector<std::string>& ranges) {
+  NetworkRule rule{gallery_id, {}};
+  for (const std::string& r : ranges) {
+    auto range = parse_address_range(r);
+    if (!range) return std::move(range).error();
+    rule.allowed.push_back(*range);
+  }
+  std::lock_guard lock(mutex_);
+  auto gallery = load(gallery_id);
+  if (!gallery) return std::move(gallery).error();
+  if (!*gallery || !iequals((**gallery).value("type", ""), "Microsoft.Compute/galleries"))
+    return not_found("ResourceNotFound", "The gallery '" + gallery_id + "' was not found.");
+  rule.gallery_id = (**gallery)["id"];
+  std::erase_if(network_rules_, [&](const NetworkRule& r) { return iequals(r.gallery_id, rule.gallery_id); });
+  if (!rule.allowed.empty()) network_rules_.push_back(rule);
+  json all = json::object();
+  for (const NetworkRule& r : network_rules_)
+    for (const AddressRange& a : r.allowed) all[r.gallery_id].push_back(a.text);
+  if (auto st = store_->put_meta(kNetworkKey, all.dump()); !st.ok()) return internal_error(st.error().message);
+  return ok_status();
+}
+
+json Emulator::network_rules_json() {
+  std::lock_guard lock(mutex_);
+  json value = json::array();
+  for (const NetworkRule& r : network_rules_) {
+    json ranges = json::array();
+    for (const AddressRange& a : r.allowed) ranges.push_back(a.text);
+    value.push_back({{"galleryId", r.gallery_id}, {"allowedAddressRanges", ranges}});
+  }
+  return {{"value", value}};
+}
+
+Status Emulator::check_network(const std::string& scope, const std::string& address) {
+  std::lock_guard lock(mutex_);
+  if (network_rules_.empty()) return ok_status();
+  if (auto refusal = network_refusal(network_rules_, scope, address)) return std::move(*refusal);
+  return ok_status();
+}
+
 }  // namespace acg

@@ -287,3 +287,28 @@ TEST_CASE("identities added at run time: principals, users, subscriptions; they 
   CHECK(wrong.json()["error"] == "invalid_grant");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("private endpoint emulation: a gallery answers only its allowed address ranges", "[rbac][network]") {
+  Rbac r;
+  r.setup_galleries();
+  const std::string gallery = TestEmulator::gallery_path("rg1", "galrg1");
+  auto rule = [&](const json& ranges) {
+    return r.emu.http().request("PUT", "/_emulator/network-rules", json{{"galleryId", gallery}, {"allowedAddressRanges", ranges}}.dump(),
+                                {{"Content-Type", "application/json"}});
+  };
+  // Only the "VNet" 127.0.0.2 may call: this client connects from 127.0.0.1.
+  REQUIRE(rule({"127.0.0.2/32"}).status == 200);
+  auto refused = r.emu.arm("GET", gallery + "/images/linux" + kV);
+  CHECK(refused.status == 403);
+  CHECK(refused.error_code() == "ForbiddenByNetworkRule");
+  CHECK(refused.json()["error"]["message"].get<std::string>().find("127.0.0.2/32") != std::string::npos);
+  CHECK(r.emu.arm("GET", TestEmulator::gallery_path("rg2", "galrg2") + kV).status == 200);  // other galleries are open
+  REQUIRE(rule({"127.0.0.0/8"}).status == 200);
+  CHECK(r.emu.arm("GET", gallery + "/images/linux" + kV).status == 200);
+  CHECK(r.emu.http().request("GET", "/_emulator/network-rules").json()["value"][0]["allowedAddressRanges"][0] == "127.0.0.0/8");
+  CHECK(rule({"not-an-address"}).status == 400);
+  REQUIRE(rule({"10.0.0.0/8"}).status == 200);
+  CHECK(r.emu.arm("DELETE", gallery + "/images/linux" + kV).status == 403);
+  REQUIRE(rule(json::array()).status == 200);  // lifted
+  CHECK(r.emu.arm("GET", gallery + "/images/linux" + kV).status == 200);
+}

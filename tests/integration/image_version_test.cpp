@@ -250,3 +250,30 @@ TEST_CASE("deletion: reverse order, and blocked before end of life when asked", 
   CHECK(p.emu.arm("DELETE", version_path("linux", "1.0.0") + kV).status == 204);
   CHECK(p.emu.arm("DELETE", definition_path("linux") + kV).status == 200);
 }
+
+TEST_CASE("a VHD's SAS must be valid and readable, and is never stored or returned", "[versions][sas]") {
+  Publishing p;
+  auto vhd = [&](const std::string& query) {
+    return json{{"osDiskImage",
+                 {{"source", {{"uri", "https://vhds.blob.core.windows.net/vhds/os.vhd?" + query}, {"storageAccountId", p.account_id}}}}}};
+  };
+  const std::string secret = "sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D";
+  auto expired = p.publish("linux", "1.0.0", vhd("sv=2021-08-06&sp=r&se=2020-01-01T00%3A00%3A00Z&" + secret));
+  CHECK(expired.status == 400);
+  CHECK(expired.error_code() == "InvalidParameter");
+  CHECK(expired.json()["error"]["message"].get<std::string>().find("expired") != std::string::npos);
+  CHECK(expired.body.find("c2VjcmV0") == std::string::npos);
+  auto write_only = p.publish("linux", "1.0.0", vhd("sv=2021-08-06&sp=w&se=2099-01-01T00%3A00%3A00Z&" + secret));
+  CHECK(write_only.status == 400);
+  CHECK(write_only.json()["error"]["message"].get<std::string>().find("read permission") != std::string::npos);
+
+  auto created = p.publish("linux", "1.0.0", vhd("sv=2021-08-06&sp=rl&se=2099-01-01T00%3A00%3A00Z&" + secret));
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(created.body.find("c2VjcmV0") == std::string::npos);
+  CHECK(created.json()["properties"]["storageProfile"]["osDiskImage"]["source"]["uri"] ==
+        "https://vhds.blob.core.windows.net/vhds/os.vhd");
+  CHECK(p.emu.arm("GET", version_path("linux", "1.0.0") + kV).body.find("sig=") == std::string::npos);
+  // Restating the same blob with a fresh SAS is not a change of source.
+  CHECK(p.publish("linux", "1.0.0", vhd("sv=2021-08-06&sp=r&se=2098-01-01T00%3A00%3A00Z&sig=b3RoZXI%3D")).status == 200);
+}

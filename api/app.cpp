@@ -113,8 +113,8 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto store = storage::open_sqlite_store(db_path);
   if (!store.ok()) return internal_error(store.error().message);
 
-  EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
-                            *replication, options.virtual_clock};
+  EmulatorSettings settings{options.operation_delay_ms,  options.page_size,     options.max_versions_per_definition,
+                            *replication,                 options.virtual_clock, options.allow_cross_tenant_sharing};
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);
   // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache

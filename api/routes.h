@@ -28,6 +28,7 @@ void add_resource_group_routes(Router& router, Services& services);
 void add_gallery_routes(Router& router, Services& services);       // galleries, operation status
 void add_admin_routes(Router& router, Services& services);         // /_emulator/*
 void add_source_routes(Router& router, Services& services);        // VM generalize (source resources)
+void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

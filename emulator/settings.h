@@ -19,6 +19,9 @@ struct EmulatorSettings {
   // Time moves only through the admin API (POST /_emulator/clock/advance), from the instant
   // it was last left at.
   bool virtual_clock = false;
+  // Lets POST .../share name tenants other than the gallery's own (AADTenants groups). Off by
+  // default: the emulator does not model cross-tenant sharing (gallery_sharing.h).
+  bool allow_cross_tenant_sharing = false;
 };
 
 }  // namespace acg

@@ -522,3 +522,43 @@ TEST_CASE("VMs deploy shared and community images only for subscriptions that ma
   INFO(community.body);
   CHECK(community.status == 201);
 }
+
+TEST_CASE("a version made from a community image needs it public and replicated there", "[sharing][community]") {
+  Sharing s;
+  REQUIRE(s.gallery("pub", {{"permissions", "Community"}, {"communityGalleryInfo", kCommunityInfo}}).status == 201);
+  s.publish("pub", "linux", "1.0.0", regions({"westus"}));
+  // The consumer: a gallery and a Linux definition in the second subscription of the tenant.
+  const std::string rg = group_of(kSameTenantSub, "consumer");
+  const std::string gallery = rg + "/providers/Microsoft.Compute/galleries/mine";
+  REQUIRE(s.emu.arm("PUT", rg + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
+  REQUIRE(s.emu.arm("PUT", gallery + kV, R"({"location":"westus"})").status == 201);
+  for (const char* os : {"Linux", "Windows"}) {
+    json definition = {{"location", "westus"},
+                       {"properties",
+                        {{"osType", os}, {"osState", "Generalized"}, {"identifier", {{"publisher", "me"}, {"offer", "o"}, {"sku", os}}}}}};
+    REQUIRE(s.emu.arm("PUT", gallery + "/images/" + os + kV, definition.dump()).status == 201);
+  }
+  auto from = [&](const std::string& definition, const std::string& id, const std::string& region = "westus") {
+    json body = {{"location", region},
+                 {"properties",
+                  {{"storageProfile", {{"source", {{"communityGalleryImageId", id}}}}},
+                   {"publishingProfile", {{"targetRegions", regions({"westus"})}}}}}};
+    if (region != "westus") body["properties"]["publishingProfile"]["targetRegions"] = regions({region.c_str()});
+    return s.emu.arm("PUT", gallery + "/images/" + definition + "/versions/1.0.0" + kV, body.dump());
+  };
+
+  auto hidden = from("Linux", "/CommunityGalleries/contoso-x/Images/linux");
+  CHECK(hidden.status == 400);
+  CHECK(hidden.json()["error"]["target"] == "properties.storageProfile.source.communityGalleryImageId");
+  REQUIRE(s.share("pub", update("EnableCommunity")).status == 200);
+  const std::string name = s.shown("pub")["sharingProfile"]["communityGalleryInfo"]["publicNames"][0];
+  CHECK(from("Linux", "/CommunityGalleries/" + name + "/Images/linux", "eastus").status == 400);  // not copied there
+  CHECK(from("Windows", "/CommunityGalleries/" + name + "/Images/linux").status == 400);         // another OS type
+  auto made = from("Linux", "/CommunityGalleries/" + name + "/Images/linux");
+  INFO(made.body);
+  REQUIRE(made.status == 201);
+  const json storage = made.json()["properties"]["storageProfile"];
+  CHECK(storage["source"]["communityGalleryImageId"] == "/CommunityGalleries/" + name + "/Images/linux");
+  CHECK(storage["osDiskImage"]["sizeInGB"] == 30);
+  CHECK(storage["osDiskImage"]["hostCaching"] == "ReadOnly");
+}

@@ -98,8 +98,10 @@ Status check_groups(const std::vector<SharingGroup>& groups, const SharingContex
     for (const std::string& id : g.ids)
       if (!iequals(id, context.tenant))
         return bad_request("CrossTenantSharingNotSupported",
-                           "Sharing with tenant '" + id + "' is cross-tenant sharing (the gallery's subscription is "
-                           "in tenant '" + context.tenant +
+                           "Sharing with tenant '" + id +
+                               "' is cross-tenant sharing (the gallery's subscription is "
+                               "in tenant '" +
+                               context.tenant +
                                "'), which acg-emulator does not support by default. Start it with "
                                "--allow-cross-tenant-sharing to allow it.",
                            "groups");
@@ -121,7 +123,8 @@ Result<json> enable_community(const json& gallery, json profile, const SharingCo
     if (json_text(info, key).empty())
       return invalid_parameter("Gallery '" + gallery.value("name", "") +
                                    "' cannot be shared to the community without "
-                                   "sharingProfile.communityGalleryInfo." + key +
+                                   "sharingProfile.communityGalleryInfo." +
+                                   key +
                                    " (publisherUri, publisherContact, eula and publicNamePrefix are shown publicly).",
                                std::string("sharingProfile.communityGalleryInfo.") + key);
   if (info.value("communityGalleryEnabled", false) && !public_names(gallery).empty()) return profile;
@@ -143,8 +146,7 @@ Result<SharingUpdate> parse_sharing_update(const json& body) {
   if (auto st = require_object(body, ""); !st) return std::move(st).error();
   if (auto st = optional_string(body, "operationType", ""); !st) return std::move(st).error();
   SharingUpdate update{canonical(kOperations, json_text(body, "operationType")), {}, false};
-  if (!body.contains("operationType") || body["operationType"].is_null())
-    return missing_parameter("operationType");
+  if (!body.contains("operationType") || body["operationType"].is_null()) return missing_parameter("operationType");
   if (update.operation.empty())
     return invalid_parameter("The value '" + json_text(body, "operationType") +
                                  "' of parameter 'operationType' is not valid. Allowed values are 'Add', 'Remove', "
@@ -158,12 +160,12 @@ Result<SharingUpdate> parse_sharing_update(const json& body) {
     if (!group) return std::move(group).error();
     update.groups.push_back(std::move(*group));
   }
-  const bool any_id = std::any_of(update.groups.begin(), update.groups.end(),
-                                  [](const SharingGroup& g) { return !g.ids.empty(); });
+  const bool any_id =
+      std::any_of(update.groups.begin(), update.groups.end(), [](const SharingGroup& g) { return !g.ids.empty(); });
   if ((update.operation == "Add" || update.operation == "Remove") && !any_id)
-    return invalid_parameter("The share operation '" + update.operation +
-                                 "' needs 'groups' naming at least one subscription or tenant id.",
-                             "groups");
+    return invalid_parameter(
+        "The share operation '" + update.operation + "' needs 'groups' naming at least one subscription or tenant id.",
+        "groups");
   return update;
 }
 
@@ -199,8 +201,10 @@ Result<json> apply_sharing_update(const json& gallery, const SharingUpdate& upda
   if (update.operation == "Add")
     if (auto st = check_groups(groups, context); !st) return std::move(st).error();
   json stored = groups_json(groups);
-  if (stored.empty()) profile.erase("groups");
-  else profile["groups"] = std::move(stored);
+  if (stored.empty())
+    profile.erase("groups");
+  else
+    profile["groups"] = std::move(stored);
   return profile;
 }
 
@@ -222,7 +226,8 @@ bool shared_with(const json& gallery, const Consumer& consumer, bool tenant_only
 }
 
 std::vector<std::string> public_names(const json& gallery) {
-  const json& info = json_member(json_member(json_member(gallery, "properties"), "sharingProfile"), "communityGalleryInfo");
+  const json& info =
+      json_member(json_member(json_member(gallery, "properties"), "sharingProfile"), "communityGalleryInfo");
   std::vector<std::string> out;
   if (permissions_of(gallery) != "Community" || !info.value("communityGalleryEnabled", false)) return out;
   for (const json& name : json_member(info, "publicNames"))

@@ -53,9 +53,9 @@ Result<SharingUpdate> parse_sharing_update(const nlohmann::json& body);
 
 // What the share action needs besides the gallery.
 struct SharingContext {
-  std::string tenant;             // the tenant of the gallery's subscription
+  std::string tenant;  // the tenant of the gallery's subscription
   bool allow_cross_tenant = false;
-  std::string public_name_guid;   // the GUID a new public name gets
+  std::string public_name_guid;  // the GUID a new public name gets
 };
 
 // The gallery's sharingProfile after `update`, or the refusal (wrong permissions, limits,

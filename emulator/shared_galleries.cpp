@@ -18,8 +18,8 @@ constexpr const char* kVersionType = "Microsoft.Compute/galleries/images/version
 
 // The image definition properties a consumer sees (SharedGalleryImageProperties and
 // CommunityGalleryImageProperties of the spec).
-constexpr const char* kImageProperties[] = {"osType",       "osState",      "endOfLifeDate", "identifier",
-                                            "recommended",  "disallowed",   "hyperVGeneration", "features",
+constexpr const char* kImageProperties[] = {"osType",       "osState",      "endOfLifeDate",       "identifier",
+                                            "recommended",  "disallowed",   "hyperVGeneration",    "features",
                                             "purchasePlan", "architecture", "privacyStatementUri", "eula"};
 // Community proxies carry a type, gallery first.
 constexpr const char* kCommunityTypes[] = {"Microsoft.Compute/locations/communityGallery",
@@ -33,7 +33,9 @@ struct Reached {
   json definition;          // when the ref names an image
 };
 
-std::string collection(Audience audience) { return audience == Audience::shared ? "sharedGalleries" : "communityGalleries"; }
+std::string collection(Audience audience) {
+  return audience == Audience::shared ? "sharedGalleries" : "communityGalleries";
+}
 
 // "/SharedGalleries/u/Images/d/Versions/v" for the first `depth` of names.
 std::string unique_id(Audience audience, const std::vector<std::string>& names) {
@@ -93,8 +95,8 @@ json gallery_view(const PublicGalleryRef& ref, const Reached& reached) {
   json out = proxy(ref.audience, {reached.public_name}, ref.region);
   out["properties"] = json::object();
   if (ref.audience == Audience::community) {
-    const json& info = json_member(json_member(json_member(reached.gallery, "properties"), "sharingProfile"),
-                                   "communityGalleryInfo");
+    const json& info =
+        json_member(json_member(json_member(reached.gallery, "properties"), "sharingProfile"), "communityGalleryInfo");
     json metadata = json::object();
     for (const char* key : {"publisherUri", "publisherContact", "eula"})
       if (!json_text(info, key).empty()) metadata[key] = info[key];
@@ -123,8 +125,8 @@ json disk_view(const json& disk) {
 }
 
 json version_view(const PublicGalleryRef& ref, const Reached& reached, const json& version) {
-  json out = proxy(ref.audience,
-                   {reached.public_name, reached.definition.value("name", ""), version.value("name", "")}, ref.region);
+  json out = proxy(ref.audience, {reached.public_name, reached.definition.value("name", ""), version.value("name", "")},
+                   ref.region);
   const json& stored = json_member(version, "properties");
   const json& publishing = json_member(stored, "publishingProfile");
   json properties = json::object();
@@ -175,8 +177,7 @@ Result<Reached> reach_image(const PublicGalleryRef& ref, const Consumer& consume
   return reached;
 }
 
-Result<std::vector<json>> list_shared_galleries(const PublicGalleryRef& ref, const Consumer& consumer,
-                                                Lookup& lookup) {
+Result<std::vector<json>> list_shared_galleries(const PublicGalleryRef& ref, const Consumer& consumer, Lookup& lookup) {
   auto galleries = lookup.in_scope("", kGalleryType);
   if (!galleries) return std::move(galleries).error();
   std::vector<json> out;

@@ -29,9 +29,9 @@ namespace acg {
 // every shared gallery, direct sharing only).
 struct PublicGalleryRef {
   Audience audience = Audience::shared;
-  std::string region;               // the path's location; the catalog's programmatic name once checked
+  std::string region;  // the path's location; the catalog's programmatic name once checked
   std::vector<std::string> names;
-  bool tenant_only = false;         // sharedTo=tenant (direct sharing)
+  bool tenant_only = false;  // sharedTo=tenant (direct sharing)
 };
 
 // The item ref names as the consumer sees it, or 404 ResourceNotFound.

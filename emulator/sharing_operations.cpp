@@ -13,7 +13,8 @@ namespace {
 // sharingStatus of a shared gallery: one region, the gallery's own (the emulator has no
 // regional sharing to wait for).
 json sharing_status(const std::string& region, const char* state) {
-  return {{"aggregatedState", state}, {"summary", json::array({{{"region", region}, {"state", state}, {"details", ""}}})}};
+  return {{"aggregatedState", state},
+          {"summary", json::array({{{"region", region}, {"state", state}, {"details", ""}}})}};
 }
 
 }  // namespace

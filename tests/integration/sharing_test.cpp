@@ -3,10 +3,10 @@
 // sharedGalleries / communityGalleries from other subscriptions and tenants, and VM
 // deployments from shared and community image ids.
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "tests/support/test_server.h"
 
@@ -35,15 +35,19 @@ std::string identities_config() {
          {{{"id", kSameTenantSub}, {"tenantId", kTenant}, {"displayName", "Consumer"}},
           {{"id", kOtherTenantSub}, {"tenantId", kOtherTenant}, {"displayName", "Tenant Two Subscription"}}}},
         {"principals",
-         {{{"clientId", kOtherClient}, {"objectId", "99999999-9999-9999-9999-999999999999"}, {"secret", kOtherSecret},
-           {"tenantId", kOtherTenant}}}}}
-                                   .dump();
+         {{{"clientId", kOtherClient},
+           {"objectId", "99999999-9999-9999-9999-999999999999"},
+           {"secret", kOtherSecret},
+           {"tenantId",
+            kOtherTenant}}}}}.dump();
     return file.string();
   }();
   return path;
 }
 
-std::string group_of(const std::string& sub, const std::string& rg) { return "/subscriptions/" + sub + "/resourceGroups/" + rg; }
+std::string group_of(const std::string& sub, const std::string& rg) {
+  return "/subscriptions/" + sub + "/resourceGroups/" + rg;
+}
 std::string gallery_of(const std::string& g) { return TestEmulator::gallery_path("rg", g); }
 std::string share_of(const std::string& g) { return gallery_of(g) + "/share" + kV; }
 std::string locations(const std::string& sub, const std::string& region) {
@@ -85,9 +89,12 @@ struct Sharing {
           o.config_file = identities_config();
           if (customise) customise(o);
         })) {
-    REQUIRE(emu.arm("PUT", TestEmulator::group_path("rg") + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
-    auto snap = emu.arm("PUT", TestEmulator::group_path("rg") + "/providers/Microsoft.Compute/snapshots/os?api-version=2022-03-02",
-                        R"({"location":"westus","properties":{"osType":"Linux","creationData":{"createOption":"Empty"},"diskSizeGB":30}})");
+    REQUIRE(
+        emu.arm("PUT", TestEmulator::group_path("rg") + "?api-version=2021-04-01", R"({"location":"westus"})").status ==
+        201);
+    auto snap = emu.arm(
+        "PUT", TestEmulator::group_path("rg") + "/providers/Microsoft.Compute/snapshots/os?api-version=2022-03-02",
+        R"({"location":"westus","properties":{"osType":"Linux","creationData":{"createOption":"Empty"},"diskSizeGB":30}})");
     REQUIRE(snap.status == 200);
     snapshot_id = snap.json()["id"];
   }
@@ -115,10 +122,11 @@ struct Sharing {
                          {"eula", "https://contoso.example/eula"}}}};
     auto defined = emu.arm("PUT", gallery_of(g) + "/images/" + d + kV, definition.dump());
     REQUIRE((defined.status == 201 || defined.status == 200));
-    json version = {{"location", "westus"},
-                    {"properties",
-                     {{"storageProfile", {{"osDiskImage", {{"source", {{"id", snapshot_id}}}, {"hostCaching", "ReadOnly"}}}}},
-                      {"publishingProfile", {{"targetRegions", regions}, {"endOfLifeDate", "2040-01-01T00:00:00Z"}}}}}};
+    json version = {
+        {"location", "westus"},
+        {"properties",
+         {{"storageProfile", {{"osDiskImage", {{"source", {{"id", snapshot_id}}}, {"hostCaching", "ReadOnly"}}}}},
+          {"publishingProfile", {{"targetRegions", regions}, {"endOfLifeDate", "2040-01-01T00:00:00Z"}}}}}};
     auto published = emu.arm("PUT", gallery_of(g) + "/images/" + d + "/versions/" + v + kV, version.dump());
     INFO(published.body);
     REQUIRE(published.status == 201);
@@ -184,7 +192,8 @@ TEST_CASE("share add, remove and reset change a Groups gallery's groups", "[shar
   CHECK_FALSE(listed["value"][0]["properties"]["sharingProfile"].contains("groups"));
 
   // Adding an id again (in any casing) changes nothing; a new one is appended.
-  REQUIRE(s.share("grp", update("Add", groups({kOtherTenantSub, "55555555-5555-5555-5555-555555555555"}))).status == 200);
+  REQUIRE(s.share("grp", update("Add", groups({kOtherTenantSub, "55555555-5555-5555-5555-555555555555"}))).status ==
+          200);
   CHECK(s.shown("grp", "&$expand=SharingProfile/Groups")["sharingProfile"]["groups"] ==
         groups({kSameTenantSub, kOtherTenantSub}, {kTenant}));
 
@@ -199,8 +208,10 @@ TEST_CASE("share add, remove and reset change a Groups gallery's groups", "[shar
 
   // A PUT keeps the groups (and cannot set them).
   REQUIRE(s.share("grp", update("Add", groups({kSameTenantSub}))).status == 200);
-  json put = {{"location", "westus"},
-              {"properties", {{"description", "d"}, {"sharingProfile", {{"permissions", "Groups"}, {"groups", groups({kOtherTenantSub})}}}}}};
+  json put = {
+      {"location", "westus"},
+      {"properties",
+       {{"description", "d"}, {"sharingProfile", {{"permissions", "Groups"}, {"groups", groups({kOtherTenantSub})}}}}}};
   REQUIRE(s.emu.arm("PUT", gallery_of("grp") + kV, put.dump()).status == 200);
   CHECK(s.shown("grp", "&$expand=SharingProfile/Groups")["sharingProfile"]["groups"] == groups({kSameTenantSub}));
 }
@@ -245,7 +256,8 @@ TEST_CASE("share refuses what the gallery or the limits do not allow", "[sharing
     auto foreign = s.share("grp", update("Add", groups({kSameTenantSub}, {kOtherTenant})));
     CHECK(foreign.status == 400);
     CHECK(foreign.error_code() == "CrossTenantSharingNotSupported");
-    CHECK(foreign.json()["error"]["message"].get<std::string>().find("--allow-cross-tenant-sharing") != std::string::npos);
+    CHECK(foreign.json()["error"]["message"].get<std::string>().find("--allow-cross-tenant-sharing") !=
+          std::string::npos);
     // Nothing was written, not even the valid half.
     CHECK_FALSE(s.shown("grp", "&$expand=SharingProfile/Groups")["sharingProfile"].contains("groups"));
     CHECK(s.share("grp", update("Add", groups({}, {kTenant}))).status == 200);
@@ -341,7 +353,8 @@ TEST_CASE("a slow share is a long-running operation whose Location answers the u
   CHECK(s.shown("grp")["sharingStatus"]["summary"][0]["region"] == "westus");
 }
 
-TEST_CASE("consumers see a shared gallery only when shared, its versions only where replicated", "[sharing][consumer]") {
+TEST_CASE("consumers see a shared gallery only when shared, its versions only where replicated",
+          "[sharing][consumer]") {
   Sharing s([](acg::api::AppOptions& o) {
     o.virtual_clock = true;
     o.replication_speed = 1;
@@ -420,8 +433,9 @@ TEST_CASE("consumers see a shared gallery only when shared, its versions only wh
   CHECK(names_in(s.emu.arm("GET", east + "/sharedGalleries" + kV).json()) == std::vector<std::string>{unique});
   CHECK(names_in(s.emu.arm("GET", east + "/sharedGalleries/" + unique + "/images" + kV).json()) ==
         std::vector<std::string>{"linux"});
-  CHECK(s.emu.arm("GET", east + "/sharedGalleries/" + unique + "/images/linux/versions/1.0.0" + kV).json()["location"] ==
-        "eastus");
+  CHECK(
+      s.emu.arm("GET", east + "/sharedGalleries/" + unique + "/images/linux/versions/1.0.0" + kV).json()["location"] ==
+      "eastus");
   CHECK(s.emu.arm("GET", east + "/sharedGalleries/" + unique + "/images/other" + kV).status == 404);
 
   // The second tenant's subscription was never given the gallery.
@@ -485,8 +499,11 @@ TEST_CASE("VMs deploy shared and community images only for subscriptions that ma
   s.publish("pub", "linux", "1.0.0", regions({"westus"}));
   const std::string shared_id = "/SharedGalleries/" + s.unique_name("grp") + "/Images/linux/Versions/1.0.0";
   const std::string token = s.other_tenant_token();
-  REQUIRE(s.emu.arm("PUT", group_of(kSameTenantSub, "consumer") + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
-  REQUIRE(s.as(token, "PUT", group_of(kOtherTenantSub, "outsider") + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
+  REQUIRE(s.emu.arm("PUT", group_of(kSameTenantSub, "consumer") + "?api-version=2021-04-01", R"({"location":"westus"})")
+              .status == 201);
+  REQUIRE(
+      s.as(token, "PUT", group_of(kOtherTenantSub, "outsider") + "?api-version=2021-04-01", R"({"location":"westus"})")
+          .status == 201);
   auto vm = [](const std::string& sub, const std::string& rg, const std::string& name) {
     return group_of(sub, rg) + "/providers/Microsoft.Compute/virtualMachines/" + name + kVmApi;
   };
@@ -504,8 +521,11 @@ TEST_CASE("VMs deploy shared and community images only for subscriptions that ma
   CHECK(shared.status == 201);
   CHECK(shared.json()["properties"]["storageProfile"]["imageReference"]["exactVersion"] == "1.0.0");
   // ...and "latest" through the shared definition id.
-  CHECK(s.emu.arm("PUT", vm(kSameTenantSub, "consumer", "c"),
-                  vm_body("westus", {{"sharedGalleryImageId", "/SharedGalleries/" + s.unique_name("grp") + "/Images/linux"}}).dump())
+  CHECK(s.emu
+            .arm("PUT", vm(kSameTenantSub, "consumer", "c"),
+                 vm_body("westus",
+                         {{"sharedGalleryImageId", "/SharedGalleries/" + s.unique_name("grp") + "/Images/linux"}})
+                     .dump())
             .status == 201);
   // Another tenant's subscription it was not shared with: as if it did not exist.
   auto outsider = s.as(token, "PUT", vm(kOtherTenantSub, "outsider", "x"), vm_body("westus", by_shared).dump());
@@ -513,11 +533,14 @@ TEST_CASE("VMs deploy shared and community images only for subscriptions that ma
   CHECK(outsider.error_code() == "GalleryImageNotFound");
 
   // Community images: anyone, once the gallery is public.
-  const json by_community_name = {{"communityGalleryImageId", "/CommunityGalleries/contoso-x/Images/linux/Versions/1.0.0"}};
-  CHECK(s.as(token, "PUT", vm(kOtherTenantSub, "outsider", "y"), vm_body("westus", by_community_name).dump()).status == 404);
+  const json by_community_name = {
+      {"communityGalleryImageId", "/CommunityGalleries/contoso-x/Images/linux/Versions/1.0.0"}};
+  CHECK(s.as(token, "PUT", vm(kOtherTenantSub, "outsider", "y"), vm_body("westus", by_community_name).dump()).status ==
+        404);
   REQUIRE(s.share("pub", update("EnableCommunity")).status == 200);
   const std::string name = s.shown("pub")["sharingProfile"]["communityGalleryInfo"]["publicNames"][0];
-  const json by_community = {{"communityGalleryImageId", "/CommunityGalleries/" + name + "/Images/linux/Versions/1.0.0"}};
+  const json by_community = {
+      {"communityGalleryImageId", "/CommunityGalleries/" + name + "/Images/linux/Versions/1.0.0"}};
   auto community = s.as(token, "PUT", vm(kOtherTenantSub, "outsider", "z"), vm_body("westus", by_community).dump());
   INFO(community.body);
   CHECK(community.status == 201);
@@ -535,7 +558,9 @@ TEST_CASE("a version made from a community image needs it public and replicated 
   for (const char* os : {"Linux", "Windows"}) {
     json definition = {{"location", "westus"},
                        {"properties",
-                        {{"osType", os}, {"osState", "Generalized"}, {"identifier", {{"publisher", "me"}, {"offer", "o"}, {"sku", os}}}}}};
+                        {{"osType", os},
+                         {"osState", "Generalized"},
+                         {"identifier", {{"publisher", "me"}, {"offer", "o"}, {"sku", os}}}}}};
     REQUIRE(s.emu.arm("PUT", gallery + "/images/" + os + kV, definition.dump()).status == 201);
   }
   auto from = [&](const std::string& definition, const std::string& id, const std::string& region = "westus") {
@@ -553,7 +578,7 @@ TEST_CASE("a version made from a community image needs it public and replicated 
   REQUIRE(s.share("pub", update("EnableCommunity")).status == 200);
   const std::string name = s.shown("pub")["sharingProfile"]["communityGalleryInfo"]["publicNames"][0];
   CHECK(from("Linux", "/CommunityGalleries/" + name + "/Images/linux", "eastus").status == 400);  // not copied there
-  CHECK(from("Windows", "/CommunityGalleries/" + name + "/Images/linux").status == 400);         // another OS type
+  CHECK(from("Windows", "/CommunityGalleries/" + name + "/Images/linux").status == 400);          // another OS type
   auto made = from("Linux", "/CommunityGalleries/" + name + "/Images/linux");
   INFO(made.body);
   REQUIRE(made.status == 201);

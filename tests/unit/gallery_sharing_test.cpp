@@ -34,7 +34,8 @@ const SharingContext kContext{kTenantA, false, "00000000-0000-4000-8000-00000000
 TEST_CASE("a SharingUpdate is checked and canonically spelled", "[sharing]") {
   auto update = parsed({{"operationType", "add"}, {"groups", {{{"type", "subscriptions"}, {"ids", {kSubB}}}}}});
   CHECK(update.operation == "Add");
-  CHECK(update.to_json() == json{{"operationType", "Add"}, {"groups", {{{"type", "Subscriptions"}, {"ids", {kSubB}}}}}});
+  CHECK(update.to_json() ==
+        json{{"operationType", "Add"}, {"groups", {{{"type", "Subscriptions"}, {"ids", {kSubB}}}}}});
   CHECK(parsed({{"operationType", "Reset"}}).to_json() == json{{"operationType", "Reset"}});
 
   for (const json& bad : {json{{"groups", json::array()}}, json{{"operationType", "Publish"}},
@@ -52,7 +53,8 @@ TEST_CASE("a SharingUpdate is checked and canonically spelled", "[sharing]") {
 TEST_CASE("Add and Remove merge ids into a Groups gallery's groups, within the limits", "[sharing]") {
   json g = gallery({{"permissions", "Groups"}});
   auto added = apply_sharing_update(
-      g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "Subscriptions"}, {"ids", {kSubB, kSubB}}}}}}), kContext);
+      g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "Subscriptions"}, {"ids", {kSubB, kSubB}}}}}}),
+      kContext);
   REQUIRE(added.ok());
   CHECK((*added)["groups"] == json::array({{{"type", "Subscriptions"}, {"ids", {kSubB}}}}));
 
@@ -65,24 +67,24 @@ TEST_CASE("Add and Remove merge ids into a Groups gallery's groups, within the l
 
   json many = json::array();
   for (int i = 0; i < 31; ++i) many.push_back("00000000-0000-4000-8000-0000000000" + std::to_string(10 + i));
-  auto over = apply_sharing_update(g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "Subscriptions"}, {"ids", many}}}}}),
-                                   kContext);
+  auto over = apply_sharing_update(
+      g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "Subscriptions"}, {"ids", many}}}}}), kContext);
   REQUIRE_FALSE(over.ok());
   CHECK(over.error().code == "InvalidParameter");
 
-  auto foreign = apply_sharing_update(g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "AADTenants"}, {"ids", {kTenantB}}}}}}),
-                                      kContext);
+  auto foreign = apply_sharing_update(
+      g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "AADTenants"}, {"ids", {kTenantB}}}}}}), kContext);
   REQUIRE_FALSE(foreign.ok());
   CHECK(foreign.error().code == "CrossTenantSharingNotSupported");
   SharingContext allowed = kContext;
   allowed.allow_cross_tenant = true;
-  CHECK(apply_sharing_update(g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "AADTenants"}, {"ids", {kTenantB}}}}}}),
-                             allowed)
+  CHECK(apply_sharing_update(
+            g, parsed({{"operationType", "Add"}, {"groups", {{{"type", "AADTenants"}, {"ids", {kTenantB}}}}}}), allowed)
             .ok());
 
-  auto on_private = apply_sharing_update(gallery({{"permissions", "Private"}}),
-                                         parsed({{"operationType", "Add"}, {"groups", {{{"type", "AADTenants"}, {"ids", {kTenantA}}}}}}),
-                                         kContext);
+  auto on_private = apply_sharing_update(
+      gallery({{"permissions", "Private"}}),
+      parsed({{"operationType", "Add"}, {"groups", {{{"type", "AADTenants"}, {"ids", {kTenantA}}}}}}), kContext);
   REQUIRE_FALSE(on_private.ok());
   CHECK(on_private.error().status == 409);
 }
@@ -113,8 +115,9 @@ TEST_CASE("EnableCommunity makes a community gallery public until Reset", "[shar
 }
 
 TEST_CASE("a gallery is shared with a subscription or its whole tenant", "[sharing]") {
-  json g = gallery({{"permissions", "Groups"},
-                    {"groups", {{{"type", "Subscriptions"}, {"ids", {kSubB}}}, {{"type", "AADTenants"}, {"ids", {kTenantB}}}}}});
+  json g = gallery(
+      {{"permissions", "Groups"},
+       {"groups", {{{"type", "Subscriptions"}, {"ids", {kSubB}}}, {{"type", "AADTenants"}, {"ids", {kTenantB}}}}}});
   CHECK(shared_with(g, Consumer{kSubB, kTenantA}, false));
   CHECK_FALSE(shared_with(g, Consumer{kSubB, kTenantA}, true));
   CHECK(shared_with(g, Consumer{"77777777-7777-7777-7777-777777777777", kTenantB}, true));

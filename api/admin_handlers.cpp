@@ -198,27 +198,15 @@ void add_not_implemented_routes(Router& router) {
   // Operations of the real API (../shared/reference/OPERATIONS.md and the source resources
   // clients create) that later work will serve. Answering 501 beats a silent 404 or success.
   static const char* const kPaths[] = {
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/share",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts/{s}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/inVMAccessControlProfiles",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/softdeletedartifacttypes/{t}/artifacts/{a}/versions",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries/{g}",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/communityGalleries/{g}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts/{s}/versions",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts/{s}/versions/{v}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/inVMAccessControlProfiles/{p}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/inVMAccessControlProfiles/{p}/versions",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/inVMAccessControlProfiles/{p}/versions/{v}",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries/{g}/images",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries/{g}/images/{i}",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries/{g}/images/{i}/versions",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGalleries/{g}/images/{i}/versions/{v}",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/communityGalleries/{g}/images",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/communityGalleries/{g}/images/{i}",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/communityGalleries/{g}/images/{i}/versions",
-      "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/communityGalleries/{g}/images/{i}/versions/{v}",
       "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGallerySubscriptions/{s}/sharedGalleries/{g}/accept",
       "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{l}/sharedGallerySubscriptions/{s}/sharedGalleries/{g}/reject",
       "/providers/Microsoft.Compute/locations/{l}/tenantLevelSharedGallerySubscriptions/{s}/sharedGalleries/{g}/accept",
@@ -247,6 +235,7 @@ Router build_router(Services& services) {
   add_gallery_routes(router, services);
   add_source_routes(router, services);
   add_authorization_routes(router, services);
+  add_sharing_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

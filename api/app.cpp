@@ -151,7 +151,8 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto assignments = load_role_assignments(options, *identities);
   if (!assignments) return std::move(assignments).error();
   EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
-                            *replication, options.virtual_clock, std::move(*assignments)};
+                            *replication, options.virtual_clock, std::move(*assignments),
+                            options.allow_cross_tenant_sharing};
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);
   // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache

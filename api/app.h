@@ -37,6 +37,7 @@ struct AppOptions {
   // world, 0 = instant. Unset: the config file's, else the model's default.
   std::optional<double> replication_speed;
   bool virtual_clock = false;    // time moves only through POST /_emulator/clock/advance
+  bool allow_cross_tenant_sharing = false;  // POST .../share may name other tenants (AADTenants)
   std::string cloud = "AzureCloud";
   std::uint64_t seed = 0;        // 0: random ids; otherwise reproducible ids
   bool log_requests = false;

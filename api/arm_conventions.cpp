@@ -148,6 +148,15 @@ HttpResponse delete_response(const RequestContext& ctx, const DeleteOutcome& out
   return r;
 }
 
+HttpResponse action_response(const RequestContext& ctx, const json& result, const std::optional<OperationRef>& operation) {
+  if (!operation) return json_response(200, result);
+  HttpResponse r = json_response(202, result);
+  r.set_header("Azure-AsyncOperation", operation_status_url(ctx, *operation, false));
+  r.set_header("Location", operation_status_url(ctx, *operation, true));
+  r.set_header("Retry-After", "1");
+  return r;
+}
+
 HttpResponse monitor_response(const RequestContext&, const OperationStatus& op, const std::string& self_url) {
   if (op.status == "InProgress") {
     HttpResponse r = empty_response(202);
@@ -156,6 +165,7 @@ HttpResponse monitor_response(const RequestContext&, const OperationStatus& op, 
     return r;
   }
   if (op.error) return error_response(*op.error);
+  if (op.result) return json_response(200, *op.result);
   return empty_response(200);
 }
 

@@ -38,8 +38,14 @@ HttpResponse write_response(const RequestContext& ctx, const WriteOutcome& outco
 // DELETE: 200 done, 204 nothing to delete, 202 + Azure-AsyncOperation + Location while running.
 HttpResponse delete_response(const RequestContext& ctx, const DeleteOutcome& outcome);
 
+// POST action with a result body (the share action): 200 with it when done; 202 with it plus
+// Azure-AsyncOperation, Location (monitor) and Retry-After while the operation runs (az then
+// prints what the Location URL answers at the end: the same result).
+HttpResponse action_response(const RequestContext& ctx, const nlohmann::json& result,
+                             const std::optional<OperationRef>& operation);
+
 // GET of an operation's Location (monitor) URL: 202 with Location (this same URL) and
-// Retry-After while the operation runs; then its error, or 200.
+// Retry-After while the operation runs; then its error, its result (a POST action's), or 200.
 HttpResponse monitor_response(const RequestContext& ctx, const OperationStatus& op, const std::string& self_url);
 
 // Parses the body as a JSON object; malformed JSON -> 400 InvalidRequestContent.

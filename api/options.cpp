@@ -34,6 +34,9 @@ Behaviour
                             image versions one image definition may hold (default 1000)
   --cloud NAME              region catalog: AzureCloud (default), AzureUSGovernment, AzureChinaCloud
   --accept-any-token        take any bearer token as the default principal (static-token clients)
+  --allow-cross-tenant-sharing
+                            let POST .../share name tenants other than the gallery's own
+                            (AADTenants groups); refused by default
   --seed N                  reproducible ids (default: random)
 
 Operation
@@ -74,6 +77,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag == "--accept-any-token") { o.accept_any_token = true; continue; }
     if (flag == "--log-requests") { o.log_requests = true; continue; }
     if (flag == "--virtual-clock") { o.virtual_clock = true; continue; }
+    if (flag == "--allow-cross-tenant-sharing") { o.allow_cross_tenant_sharing = true; continue; }
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
         flag != "--seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&

@@ -59,6 +59,15 @@ ResourceRef ref_of(const RequestContext& ctx, size_t count) {
   return ref;
 }
 
+// What a GET asks to see beyond the stored resource, for ResourceType::view: $expand's value,
+// and "$select=<value>" when there is a $select (a gallery's $select=Permissions).
+std::string view_options(const RequestContext& ctx) {
+  std::string options = ctx.query("$expand");
+  if (const std::string select = ctx.query("$select"); !select.empty())
+    options += (options.empty() ? "$select=" : ",$select=") + select;
+  return options;
+}
+
 HttpResponse write(RequestContext& ctx, Services& s, const Served& served, bool patch) {
   const ResourceType& type = *served.type;
   auto body = parse_json_body(ctx.request, false);
@@ -86,7 +95,7 @@ void add_resource_routes(Router& router, Services& s, const Served& served) {
   router.add("PUT", item, family, true, [&s, served](RequestContext& ctx) { return write(ctx, s, served, false); });
   router.add("PATCH", item, family, true, [&s, served](RequestContext& ctx) { return write(ctx, s, served, true); });
   router.add("GET", item, family, true, [&s, t, depth](RequestContext& ctx) {
-    auto resource = s.emulator.get_resource(*t, ref_of(ctx, depth), ctx.query("$expand"));
+    auto resource = s.emulator.get_resource(*t, ref_of(ctx, depth), view_options(ctx));
     if (!resource) return error_response(resource.error());
     return json_response(200, *resource);
   });

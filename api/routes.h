@@ -29,6 +29,7 @@ void add_gallery_routes(Router& router, Services& services);       // galleries,
 void add_admin_routes(Router& router, Services& services);         // /_emulator/*
 void add_source_routes(Router& router, Services& services);        // VM generalize (source resources)
 void add_authorization_routes(Router& router, Services& services); // role assignments and definitions
+void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

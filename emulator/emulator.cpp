@@ -168,12 +168,13 @@ Result<std::optional<OperationRef>> Emulator::begin_operation(const std::string&
                                                               const std::string& resource_id,
                                                               const std::string& sub,
                                                               const std::string& location,
-                                                              std::optional<std::int64_t> due_ms) {
+                                                              std::optional<std::int64_t> due_ms,
+                                                              const std::string& payload) {
   const std::int64_t now = clock_.now_ms();
   if (!due_ms && settings_.operation_delay_ms <= 0) return std::optional<OperationRef>{};
   const std::int64_t due = std::max(due_ms.value_or(now), now + settings_.operation_delay_ms);
   storage::OperationRow op{ids_.uuid(), kind, resource_id, location, sub, "InProgress",
-                           format_arm_time(now), "", due, "", ""};
+                           format_arm_time(now), "", due, "", payload};
   if (auto st = store_->put_operation(op); !st.ok()) return storage_error(st.error());
   return std::optional<OperationRef>{OperationRef{op.id, sub, location}};
 }
@@ -186,8 +187,10 @@ Result<OperationStatus> Emulator::get_operation(const std::string& sub, const st
   if (!op.value() || !iequals(op.value()->subscription, sub))
     return not_found("OperationNotFound", "The operation '" + id + "' could not be found.");
   const auto& row = *op.value();
-  OperationStatus status{row.id, row.kind, row.status, row.start_time, row.end_time, {}, row.resource_id};
+  OperationStatus status{row.id, row.kind, row.status, row.start_time, row.end_time, {}, row.resource_id, {}};
   if (!row.error.empty()) status.error = error_from_json(json::parse(row.error, nullptr, false), 200);
+  if (row.kind == "share" && row.status == "Succeeded" && !row.payload.empty())
+    status.result = json::parse(row.payload, nullptr, false);
   return status;
 }
 
@@ -265,7 +268,9 @@ void Emulator::settle_locked() {
   if (!due.ok() || due.value().empty()) return;
   for (storage::OperationRow op : due.value()) {
     if (!store_->begin().ok()) return;
-    Result<Finish> finished = op.kind == "delete" ? finish_deletion(op) : finish_provisioning(op);
+    Result<Finish> finished = op.kind == "delete"  ? finish_deletion(op)
+                              : op.kind == "share" ? finish_sharing(op)
+                                                   : finish_provisioning(op);
     if (!finished) finished = Finish{"Failed", finished.error(), 0};
     if (finished->status.empty()) {
       op.due_ms = std::max(finished->due_again_ms, clock_.now_ms() + 1);

@@ -37,6 +37,7 @@
 #include "emulator/access_control.h"
 #include "emulator/arm_error.h"
 #include "emulator/clock.h"
+#include "emulator/gallery_sharing.h"
 #include "emulator/id_generator.h"
 #include "emulator/identity.h"
 #include "emulator/network_rules.h"
@@ -44,6 +45,7 @@
 #include "emulator/replication.h"
 #include "emulator/resource_type.h"
 #include "emulator/settings.h"
+#include "emulator/shared_galleries.h"
 #include "storage/store.h"
 
 namespace acg {
@@ -64,6 +66,9 @@ struct OperationStatus {
   std::string end_time;  // empty while InProgress
   std::optional<ArmError> error;
   std::string resource_id;
+  // What the operation's Location (monitor) URL answers once it Succeeded, when it is more
+  // than an empty 200: a POST action's result (the share action's SharingUpdate).
+  std::optional<nlohmann::json> result;
 };
 
 struct WriteOutcome {
@@ -74,6 +79,13 @@ struct WriteOutcome {
 
 struct DeleteOutcome {
   bool existed = false;
+  std::optional<OperationRef> operation;
+};
+
+// What POST .../galleries/{g}/share answers: the update as applied, and the operation while
+// the sharing is still spreading (with a non-zero operation delay).
+struct ShareOutcome {
+  nlohmann::json update;
   std::optional<OperationRef> operation;
 };
 
@@ -125,6 +137,16 @@ class Emulator {
   // Returns the resource as stored.
   Result<nlohmann::json> update_resource(const ResourceType& type, const ResourceRef& ref,
                                          const std::function<Status(nlohmann::json& resource)>& change);
+
+  // --- Sharing (emulator/gallery_sharing.h) and what consumers see (shared_galleries.h) ---
+  // POST .../galleries/{g}/share with a SharingUpdate body; gallery.names = {gallery}. The new
+  // sharing applies at once; with an operation delay only the answer is long-running (the
+  // gallery's sharingStatus says InProgress until it ends).
+  Result<ShareOutcome> share_gallery(const ResourceRef& gallery, const nlohmann::json& body);
+  // A consumer read by subscription `sub` (the path's) of what `ref` names; ref.region is the
+  // path's location, checked against the catalog.
+  Result<nlohmann::json> get_public_resource(const std::string& sub, PublicGalleryRef ref);
+  Result<ListPage> list_public_resources(const std::string& sub, PublicGalleryRef ref, const std::string& continuation);
 
   // "Latest": the definition's highest version by numeric Major.Minor.Patch, skipping those
   // excluded from latest (the version's flag, overridden by its target region's flag when a
@@ -222,7 +244,8 @@ class Emulator {
                                                       const std::string& resource_id,
                                                       const std::string& sub,
                                                       const std::string& location,
-                                                      std::optional<std::int64_t> due_ms = std::nullopt);
+                                                      std::optional<std::int64_t> due_ms = std::nullopt,
+                                                      const std::string& payload = {});
   // What finishing an operation found: done (ok or error), canceled, or not yet (due again).
   struct Finish {
     std::string status;  // Succeeded | Failed | Canceled | "" (not yet)
@@ -233,6 +256,9 @@ class Emulator {
   void settle_jobs_locked();
   Result<Finish> finish_provisioning(const storage::OperationRow& op);
   Result<Finish> finish_deletion(const storage::OperationRow& op);
+  Result<Finish> finish_sharing(const storage::OperationRow& op);
+  // The consumer (sub and its tenant) and the catalog's name of a consumer read's region.
+  Result<Consumer> consumer_of(const std::string& sub, PublicGalleryRef& ref);
   Status cancel_operations_of(const std::string& resource_id);
 
   // Replication (emulator/replication.h): the jobs of a version (versions stored before jobs

@@ -13,19 +13,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kVersionType = "Microsoft.Compute/galleries/images/versions";
-constexpr const char* kGalleryType = "Microsoft.Compute/galleries";
-
-// The region's flag wins over the version's own (documented: "the regional flag takes precedence").
-bool excluded_from_latest(const json& version, const std::string& region) {
-  const json& profile = version["properties"]["publishingProfile"];
-  bool excluded = profile.value("excludeFromLatest", false);
-  if (region.empty() || !profile.contains("targetRegions")) return excluded;
-  for (const json& r : profile["targetRegions"])
-    if (normalize_location(r.value("name", "")) == normalize_location(region) && r.contains("excludeFromLatest") &&
-        r["excludeFromLatest"].is_boolean())
-      return r["excludeFromLatest"].get<bool>();
-  return excluded;
-}
 
 ArmError image_not_found(const std::string& image, const std::string& message_tail) {
   return not_found("GalleryImageNotFound", "The gallery image " + image + " " + message_tail);
@@ -67,23 +54,15 @@ std::optional<PublicReference> parse_public_reference(const std::string& id, con
 }
 
 // The definition id a shared or community gallery reference names, or "" when no gallery
-// goes by that name. Shared galleries go by identifier.uniqueName, community galleries by
-// their public names.
-Result<std::string> public_definition_id(const PublicReference& ref, bool community, Lookup& lookup) {
-  auto galleries = lookup.in_scope("", kGalleryType);
-  if (!galleries) return std::move(galleries).error();
-  for (const json& g : *galleries) {
-    const json& p = json_member(g, "properties");
-    bool match = false;
-    if (community) {
-      for (const json& name : json_member(json_member(json_member(p, "sharingProfile"), "communityGalleryInfo"), "publicNames"))
-        match |= name.is_string() && iequals(name.get<std::string>(), ref.gallery);
-    } else {
-      match = iequals(json_text(json_member(p, "identifier"), "uniqueName"), ref.gallery);
-    }
-    if (match) return g["id"].get<std::string>() + "/images/" + ref.definition;
-  }
-  return std::string();
+// goes by that name for this consumer. Shared galleries go by identifier.uniqueName,
+// community galleries by their public names.
+Result<std::string> public_definition_id(const PublicReference& ref, bool community, const Consumer& consumer,
+                                         Lookup& lookup) {
+  auto gallery = find_public_gallery(community ? Audience::community : Audience::shared, ref.gallery, consumer, false,
+                                     true, lookup);
+  if (!gallery) return std::move(gallery).error();
+  if (!*gallery) return std::string();
+  return (**gallery)["id"].get<std::string>() + "/images/" + ref.definition;
 }
 
 // The definition id and the version name (empty: latest) an image reference names.
@@ -91,7 +70,7 @@ struct Target {
   std::string definition_id, version, shown;  // shown: the id as the client gave it
 };
 
-Result<std::optional<Target>> target_of(const json& reference, Lookup& lookup) {
+Result<std::optional<Target>> target_of(const json& reference, const Consumer& consumer, Lookup& lookup) {
   for (auto [key, root, community] : {std::tuple{"sharedGalleryImageId", "SharedGalleries", false},
                                       std::tuple{"communityGalleryImageId", "CommunityGalleries", true}}) {
     const std::string id = json_text(reference, key);
@@ -99,7 +78,7 @@ Result<std::optional<Target>> target_of(const json& reference, Lookup& lookup) {
     auto ref = parse_public_reference(id, root);
     if (!ref) return bad_request("InvalidParameter", "The " + std::string(key) + " '" + id + "' is not valid.",
                                  std::string("properties.storageProfile.imageReference.") + key);
-    auto definition = public_definition_id(*ref, community, lookup);
+    auto definition = public_definition_id(*ref, community, consumer, lookup);
     if (!definition) return std::move(definition).error();
     if (definition->empty()) return image_not_found(id, "was not found.");
     return std::optional<Target>{Target{*definition, ref->version, id}};
@@ -115,6 +94,18 @@ Result<std::optional<Target>> target_of(const json& reference, Lookup& lookup) {
 }
 
 }  // namespace
+
+// The region's flag wins over the version's own (documented: "the regional flag takes precedence").
+bool excluded_from_latest(const json& version, const std::string& region) {
+  const json& profile = json_member(json_member(version, "properties"), "publishingProfile");
+  bool excluded = profile.value("excludeFromLatest", false);
+  if (region.empty() || !profile.contains("targetRegions")) return excluded;
+  for (const json& r : profile["targetRegions"])
+    if (normalize_location(r.value("name", "")) == normalize_location(region) && r.contains("excludeFromLatest") &&
+        r["excludeFromLatest"].is_boolean())
+      return r["excludeFromLatest"].get<bool>();
+  return excluded;
+}
 
 std::optional<json> pick_latest_version(const std::vector<json>& versions, const std::string& region,
                                         const std::function<bool(const json&)>& usable) {
@@ -132,8 +123,8 @@ std::optional<json> pick_latest_version(const std::vector<json>& versions, const
 }
 
 Result<std::optional<GalleryDeployment>> resolve_gallery_image(const json& reference, const std::string& location,
-                                                               Lookup& lookup) {
-  auto target = target_of(reference, lookup);
+                                                               const Consumer& consumer, Lookup& lookup) {
+  auto target = target_of(reference, consumer, lookup);
   if (!target) return std::move(target).error();
   if (!*target) return std::optional<GalleryDeployment>{};
   const Target& t = **target;

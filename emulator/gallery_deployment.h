@@ -18,9 +18,14 @@
 #include <vector>
 
 #include "emulator/arm_error.h"
+#include "emulator/gallery_sharing.h"
 #include "emulator/resource_type.h"
 
 namespace acg {
+
+// Whether `version` is excluded from latest in `region` (empty: the version's own flag); the
+// region's excludeFromLatest wins over the version's.
+bool excluded_from_latest(const nlohmann::json& version, const std::string& region);
 
 // The version "latest" names among `versions` for `region` (empty: no regional flags),
 // or nullopt. `usable` filters further (replicated there); null accepts every version.
@@ -35,10 +40,12 @@ struct GalleryDeployment {
 };
 
 // Resolves a VM's storageProfile.imageReference when it names a gallery image, checking that
-// the version is replicated (Completed) in `location`. nullopt when the reference is not a
-// gallery image (a platform or managed image). 404 GalleryImageNotFound otherwise, with the
-// service's message.
+// the version is replicated (Completed) in `location`. A sharedGalleryImageId or
+// communityGalleryImageId must name a gallery `consumer` may see (gallery_sharing.h; its own
+// subscription always may). nullopt when the reference is not a gallery image (a platform or
+// managed image). 404 GalleryImageNotFound otherwise, with the service's message.
 Result<std::optional<GalleryDeployment>> resolve_gallery_image(const nlohmann::json& image_reference,
-                                                               const std::string& location, Lookup& lookup);
+                                                               const std::string& location, const Consumer& consumer,
+                                                               Lookup& lookup);
 
 }  // namespace acg

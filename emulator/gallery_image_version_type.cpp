@@ -6,6 +6,8 @@
 // Sources, exactly one kind per version:
 //   storageProfile.source.id           a managed image, a virtual machine or a gallery image version
 //   storageProfile.source.virtualMachineId   a virtual machine (api-version 2023-07-03+)
+//   storageProfile.source.communityGalleryImageId  a public community image (its latest) or
+//                                      image version, replicated to the version's region
 //   storageProfile.osDiskImage.source  {id: a snapshot or disk} or {uri, storageAccountId: a VHD}
 //   storageProfile.dataDiskImages[]    {lun, source} alongside an OS disk source
 // A later PUT may omit the source (az's `image-version update` strips it): the stored one stays.
@@ -14,6 +16,7 @@
 #include <set>
 
 #include "emulator/clock.h"
+#include "emulator/gallery_deployment.h"
 #include "emulator/publishing_profile.h"
 #include "emulator/region_catalog.h"
 #include "emulator/request_body.h"
@@ -241,6 +244,27 @@ Result<SourceFacts> facts_of(const json& source, SourceKind kind, Lookup& lookup
   }
 }
 
+// The source must describe the same kind of image as the definition: OS type, OS state and
+// Hyper-V generation, where the source records them.
+Status check_same_image(const SourceFacts& facts, const std::string& id, const std::string& path, const json& definition) {
+  const json& d = definition["properties"];
+  const std::string want_type = json_text(d, "osType"), want_state = json_text(d, "osState"),
+                    want_gen = json_text(d, "hyperVGeneration");
+  if (!facts.os_type.empty() && !iequals(facts.os_type, want_type))
+    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " since it has a different OS type ['" +
+                       facts.os_type + "'] than the parent gallery image OS type ['" + want_type + "'].",
+                   path);
+  if (!facts.os_state.empty() && !iequals(facts.os_state, want_state))
+    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " since the OS State in the parent gallery image (" +
+                       want_state + ") is not " + facts.os_state + ".",
+                   path);
+  if (!facts.hyper_v.empty() && !want_gen.empty() && !iequals(facts.hyper_v, want_gen))
+    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " has a different Hypervisor generation ['" +
+                       facts.hyper_v + "'] than the parent gallery image Hypervisor generation ['" + want_gen + "'].",
+                   path);
+  return ok_status();
+}
+
 // The source must exist, be of a kind allowed at its place, sit in the version's region and
 // describe the same kind of image as the definition.
 Result<SourceFacts> check_source(const std::string& id, const std::string& path, bool disk_place,
@@ -262,21 +286,24 @@ Result<SourceFacts> check_source(const std::string& id, const std::string& path,
     return invalid_parameter("Source " + id + " is not found. Please check source exists, and is in the same region as gallery "
                    "image version being created.",
                    path);
-  const json& d = definition["properties"];
-  const std::string want_type = json_text(d, "osType"), want_state = json_text(d, "osState"),
-                    want_gen = json_text(d, "hyperVGeneration");
-  if (!facts->os_type.empty() && !iequals(facts->os_type, want_type))
-    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " since it has a different OS type ['" +
-                       facts->os_type + "'] than the parent gallery image OS type ['" + want_type + "'].",
-                   path);
-  if (!facts->os_state.empty() && !iequals(facts->os_state, want_state))
-    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " since the OS State in the parent gallery image (" +
-                       want_state + ") is not " + facts->os_state + ".",
-                   path);
-  if (!facts->hyper_v.empty() && !want_gen.empty() && !iequals(facts->hyper_v, want_gen))
-    return invalid_parameter("Cannot create Gallery Image Version from: " + id + " has a different Hypervisor generation ['" +
-                       facts->hyper_v + "'] than the parent gallery image Hypervisor generation ['" + want_gen + "'].",
-                   path);
+  if (auto st = check_same_image(*facts, id, path, definition); !st) return std::move(st).error();
+  return facts;
+}
+
+// A community image source: public (gallery_sharing.h), its version (or its latest) Completed
+// in the version's region, the same kind of image. The new version copies its disk layout.
+Result<SourceFacts> check_community_source(const std::string& id, const json& definition, const std::string& location,
+                                           const Consumer& consumer, Lookup& lookup) {
+  const std::string path = "properties.storageProfile.source.communityGalleryImageId";
+  if (!istarts_with(id, "/CommunityGalleries/"))
+    return invalid_parameter("The community gallery image id '" + id + "' is not valid.", path);
+  auto found = resolve_gallery_image(json{{"communityGalleryImageId", id}}, location, consumer, lookup);
+  // Not found (or not public, or not replicated here): a source the request names badly, 400.
+  if (!found) return found.error().status == 404 ? invalid_parameter(found.error().message, path) : found.error();
+  if (!*found) return invalid_parameter("The community gallery image id '" + id + "' is not valid.", path);
+  auto facts = facts_of_gallery_version((*found)->version, lookup);
+  if (!facts) return facts;
+  if (auto st = check_same_image(*facts, id, path, definition); !st) return std::move(st).error();
   return facts;
 }
 
@@ -317,7 +344,7 @@ void strip_sas(json& storage) {
 
 // Validates the sources of a new version; returns its storage profile as stored.
 Result<json> build_storage_profile(const json& storage, const json& definition, const std::string& location,
-                                   Lookup& lookup) {
+                                   const Consumer& consumer, Lookup& lookup) {
   const Sources s = sources_of(storage);
   if (!s.any())
     return invalid_parameter("Required parameter 'storageProfile.source' is missing (null): a version needs a source (a managed "
@@ -327,8 +354,9 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
   if (auto st = check_data_disks(storage, s); !st) return std::move(st).error();
 
   json out = storage;
-  if (!s.artifact.empty()) {
-    auto facts = check_source(s.artifact, s.artifact_path, false, definition, location, lookup);
+  if (!s.artifact.empty() || !s.community.empty()) {
+    auto facts = !s.artifact.empty() ? check_source(s.artifact, s.artifact_path, false, definition, location, lookup)
+                                     : check_community_source(s.community, definition, location, consumer, lookup);
     if (!facts) return std::move(facts).error();
     // The version describes the disks it captured: what the request gave wins.
     json os = facts->os_disk_image;
@@ -336,10 +364,6 @@ Result<json> build_storage_profile(const json& storage, const json& definition, 
     if (!os.empty()) out["osDiskImage"] = os;
     if (!json_member(storage, "dataDiskImages").is_array() && !facts->data_disk_images.empty())
       out["dataDiskImages"] = facts->data_disk_images;
-  } else if (!s.community.empty()) {
-    if (!istarts_with(s.community, "/CommunityGalleries/"))
-      return invalid_parameter("The community gallery image id '" + s.community + "' is not valid.",
-                     "properties.storageProfile.source.communityGalleryImageId");
   } else if (!s.os_disk.empty()) {
     auto facts = check_source(s.os_disk, "properties.storageProfile.osDiskImage.source.id", true, definition, location, lookup);
     if (!facts) return std::move(facts).error();
@@ -463,7 +487,8 @@ class GalleryImageVersionType final : public ResourceType {
         return std::move(st).error();
     } else {
       if (auto st = check_version_limit(request, lookup); !st) return std::move(st).error();
-      auto storage = build_storage_profile(json_member(in, "storageProfile"), definition, region, lookup);
+      auto storage = build_storage_profile(json_member(in, "storageProfile"), definition, region,
+                                           Consumer{request.subscription, request.tenant}, lookup);
       if (!storage) return std::move(storage).error();
       out["storageProfile"] = *storage;
       // Security settings (UEFI keys) are part of what was published: kept as given.

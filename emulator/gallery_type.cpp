@@ -1,6 +1,8 @@
 // Galleries (Microsoft.Compute/galleries): name rules, one name per subscription, the
-// generated unique name, sharing set at creation and changed only through the share action.
+// generated unique name, sharing set at creation and changed only through the share action
+// (gallery_sharing.h), its groups shown only when asked for, no delete while public.
 
+#include "emulator/gallery_sharing.h"
 #include "emulator/name_rules.h"
 #include "emulator/request_body.h"
 #include "emulator/resource_type.h"
@@ -65,6 +67,26 @@ Status check_name_unique_in_subscription(const WriteRequest& request, Lookup& lo
       return conflict("Conflict", "The gallery name " + request.name + " is not unique within the subscription " +
                                       request.subscription + ". Please pick another gallery name");
   return ok_status();
+}
+
+// The sharing profile a new gallery starts with: what it asks for, minus what only the share
+// action sets (groups, whether the community gallery is public and its public names).
+json created_sharing_profile(json profile, const std::string& permission) {
+  profile["permissions"] = permission;
+  profile.erase("groups");
+  if (json_member(profile, "communityGalleryInfo").is_object()) {
+    profile["communityGalleryInfo"].erase("communityGalleryEnabled");
+    profile["communityGalleryInfo"].erase("publicNames");
+  }
+  return profile;
+}
+
+// $expand=SharingProfile/Groups, and $select=Permissions (the service's example answers it
+// with the groups too), show sharingProfile.groups; other reads show only the permissions.
+bool shows_sharing_groups(const std::string& expand) {
+  const std::string lower = to_lower(expand);
+  return lower.find("sharingprofile/groups") != std::string::npos ||
+         lower.find("$select=permissions") != std::string::npos;
 }
 
 constexpr const char* kIdentityTypes[] = {"None", "SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"};
@@ -140,6 +162,17 @@ class GalleryType final : public ResourceType {
     else resource["identity"] = identity_view(identity, request);
   }
 
+  Status check_delete(const json& stored, Lookup&) const override { return check_community_delete(stored); }
+
+  json view(const json& stored, const std::string& expand) const override {
+    if (shows_sharing_groups(expand) || !stored.contains("properties") ||
+        !json_member(stored["properties"], "sharingProfile").contains("groups"))
+      return stored;
+    json out = stored;
+    out["properties"]["sharingProfile"].erase("groups");
+    return out;
+  }
+
   Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
     const json in = request.body.contains("properties") && request.body["properties"].is_object()
                         ? request.body["properties"]
@@ -152,10 +185,8 @@ class GalleryType final : public ResourceType {
     } else {
       if (auto st = check_name_unique_in_subscription(request, lookup); !st) return std::move(st).error();
       out["identifier"] = {{"uniqueName", request.subscription + "-" + to_upper(request.name)}};
-      if (std::string permission = requested_permission(in); !permission.empty()) {
-        out["sharingProfile"] = in["sharingProfile"];
-        out["sharingProfile"]["permissions"] = permission;
-      }
+      if (std::string permission = requested_permission(in); !permission.empty())
+        out["sharingProfile"] = created_sharing_profile(in["sharingProfile"], permission);
     }
     if (in.contains("description")) {
       if (in["description"].is_null()) out.erase("description");

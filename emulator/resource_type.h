@@ -84,7 +84,7 @@ class ResourceType {
   virtual Status check_delete(const nlohmann::json& /*stored*/, Lookup& /*lookup*/) const { return ok_status(); }
 
   // What a GET returns: the stored resource, plus what `expand` ($expand, e.g.
-  // "ReplicationStatus") asks for.
+  // "ReplicationStatus", and "$select=<value>" when the request has a $select) asks for.
   virtual nlohmann::json view(const nlohmann::json& stored, const std::string& /*expand*/) const { return stored; }
 
   // The last segment of the type: "images".

@@ -319,4 +319,36 @@ Result<json> Emulator::update_resource(const ResourceType& type, const ResourceR
   });
 }
 
+// --- What consumers see of shared and community galleries (shared_galleries.h) -------------
+
+Result<json> Emulator::get_public_resource(const std::string& sub, PublicGalleryRef ref) {
+  return read<json>([&]() -> Result<json> {
+    auto consumer = consumer_of(sub, ref);
+    if (!consumer) return std::move(consumer).error();
+    TransactionLookup lookup(*this);
+    return read_public_resource(ref, *consumer, lookup);
+  });
+}
+
+// The listing is computed whole (visibility and replication decide what is in it), then paged
+// by position: the $skiptoken is the index of the next item.
+Result<ListPage> Emulator::list_public_resources(const std::string& sub, PublicGalleryRef ref,
+                                                 const std::string& continuation) {
+  return read<ListPage>([&]() -> Result<ListPage> {
+    auto consumer = consumer_of(sub, ref);
+    if (!consumer) return std::move(consumer).error();
+    auto after = parse_continuation(continuation);
+    if (!after) return std::move(after).error();
+    TransactionLookup lookup(*this);
+    auto items = read_public_listing(ref, *consumer, lookup);
+    if (!items) return std::move(items).error();
+    ListPage page;
+    const size_t first = std::min<size_t>(static_cast<size_t>(*after), items->size());
+    const size_t end = std::min(items->size(), first + static_cast<size_t>(settings_.page_size));
+    page.items.assign(std::make_move_iterator(items->begin() + first), std::make_move_iterator(items->begin() + end));
+    if (end < items->size()) page.continuation = std::to_string(end);
+    return page;
+  });
+}
+
 }  // namespace acg

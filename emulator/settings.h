@@ -28,6 +28,9 @@ struct EmulatorSettings {
     std::string principal_id, role, scope;
   };
   std::vector<InitialAssignment> initial_assignments;
+  // Lets POST .../share name tenants other than the gallery's own (AADTenants groups). Off by
+  // default: the emulator does not model cross-tenant sharing (gallery_sharing.h).
+  bool allow_cross_tenant_sharing = false;
 };
 
 }  // namespace acg

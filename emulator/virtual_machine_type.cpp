@@ -203,7 +203,8 @@ Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request
 Status apply_gallery_image(const WriteRequest& request, json& in, Lookup& lookup) {
   json& storage = in["storageProfile"];
   if (!storage.is_object()) return ok_status();
-  auto gallery = resolve_gallery_image(object_at(storage, "imageReference"), json_text(request.body, "location"), lookup);
+  auto gallery = resolve_gallery_image(object_at(storage, "imageReference"), json_text(request.body, "location"),
+                                       Consumer{request.subscription, request.tenant}, lookup);
   if (!gallery) return std::move(gallery).error();
   if (!*gallery) return ok_status();
   if (object_at(storage, "osDisk").contains("diffDiskSettings"))

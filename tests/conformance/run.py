@@ -74,6 +74,12 @@ UNIMPLEMENTED_READ_ONLY = {
         "policy-violation reports are set by Azure's content scanning, which is not emulated",
     "properties.validationsProfile":
         "image validations (executedValidations, platformAttributes) are not emulated",
+    "properties.artifactTags":
+        "artifact tags of shared and community proxies are set by Azure for its own galleries; no API sets them",
+    "properties.disclaimer":
+        "community gallery disclaimers are set by Azure; no API of the spec sets them",
+    "properties.communityMetadata.privacyStatementUri":
+        "no field of sharingProfile.communityGalleryInfo sets a community gallery's privacy statement",
 }
 
 # Fields of an example response that contradict the example's own request (documentation
@@ -91,6 +97,10 @@ EXAMPLE_QUIRKS = {
         "properties.publishingProfile.settings": "not in the request (the 202 body does not have it either)",
         "properties.publishingProfile.advancedSettings": "not in the request (the 202 body does not have it either)",
     },
+    ("2022-03-03", "SharedGallery_Get.json"): {
+        "name": "the name 'myGalleryName' contradicts the example's own identifier.uniqueId and SharedGallery_List "
+                "(a shared gallery is named by its unique name)",
+    },
 }
 
 # Generated values compared by shape only (any value of the same JSON type).
@@ -102,9 +112,17 @@ IGNORED_KEYS = {"nextLink"}
 
 # Operation families the emulator does not implement yet: a 404 InvalidResourceType (route not
 # served) on them counts as "not implemented" just like a 501.
-UNIMPLEMENTED_FAMILIES = ["/scripts", "/invmaccesscontrolprofiles", "/sharedgalleries", "/communitygalleries",
-                          "/softdeletedartifacttypes", "/sharedgallerysubscriptions",
-                          "/tenantlevelsharedgallerysubscriptions", "/share"]
+UNIMPLEMENTED_FAMILIES = ["/scripts", "/invmaccesscontrolprofiles", "/softdeletedartifacttypes",
+                          "/sharedgallerysubscriptions", "/tenantlevelsharedgallerysubscriptions"]
+
+# The consumer views of shared and community galleries: the examples name their gallery, image
+# version and location with placeholders the runner maps to what it created.
+PUBLIC_COLLECTIONS = {"sharedgalleries": "shared", "communitygalleries": "community"}
+EXAMPLE_LOCATION = "myLocation"
+PUBLIC_VERSION_NAME = "1.0.0"
+
+# The examples' AADTenants groups name tenants the emulator does not know.
+EMULATOR_FLAGS = ["--allow-cross-tenant-sharing"]
 
 
 class Skip(Exception):
@@ -124,7 +142,7 @@ class Emulator:
         self.tmp = tempfile.mkdtemp(prefix="acg-conformance-")
         self.binary = os.path.join(self.tmp, "acg-emulator")
         shutil.copy2(binary, self.binary)  # the tree's binary is rebuilt by others: run a private copy
-        self.proc = subprocess.Popen([self.binary, "--port", "0", "--in-memory"], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([self.binary, "--port", "0", "--in-memory"] + EMULATOR_FLAGS, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd=self.tmp)
         line = self._first_line(10.0)
         m = re.search(r"listening on https://([\d.]+):(\d+)", line)
@@ -556,6 +574,8 @@ class Comparison:
         if isinstance(exp, str) and isinstance(act, str):
             if exp == act:
                 return None
+            if key == "type" and "/" in exp and exp.lower() == act.lower():
+                return None  # resource types are case-insensitive (the examples' casing differs by api-version)
             if exp.lower().startswith("/subscriptions/") and exp.lower() == act.lower():
                 return None  # ARM ids are case-insensitive
             te, ta = parse_instant(exp), parse_instant(act)
@@ -598,6 +618,26 @@ def not_implemented_reason(method, path, status, body, setup=False):
     else:
         return None
     return "not implemented: %s%s %s answered %s" % ("setup " if setup else "", method, short_path(path), answer)
+
+
+def public_audience(path):
+    """'shared' or 'community' for a consumer read (.../locations/{l}/sharedGalleries/...), else None."""
+    parts = [p.lower() for p in path.split("/")]
+    return next((PUBLIC_COLLECTIONS[p] for i, p in enumerate(parts)
+                 if p in PUBLIC_COLLECTIONS and i >= 2 and parts[i - 2] == "locations"), None)
+
+
+def rename(v, names):
+    """Every occurrence of each placeholder in names (longest first) replaced, in every string of v."""
+    if isinstance(v, dict):
+        return {k: rename(x, names) for k, x in v.items()}
+    if isinstance(v, list):
+        return [rename(x, names) for x in v]
+    if isinstance(v, str):
+        for old in sorted(names, key=len, reverse=True):
+            v = v.replace(old, names[old])
+        return v
+    return v
 
 
 def short_path(path):
@@ -836,9 +876,8 @@ class Example:
         storage = (version_body or {}).get("properties", {}).get("storageProfile") or {}
         exp_storage = (expected or {}).get("properties", {}).get("storageProfile") or storage
         source = storage.get("source") or {}
-        if source.get("communityGalleryImageId"):
-            raise Skip("the source is a community gallery image (communityGalleries not implemented)")
-        for key in ("id", "virtualMachineId"):
+        for key in ("id", "virtualMachineId"):  # communityGalleryImageId: see setup_community_source
+
             if source.get(key):
                 self.create_source(source[key], facts, exp_storage)
         os_src = (storage.get("osDiskImage") or {}).get("source") or {}
@@ -989,6 +1028,10 @@ class Example:
         responses = {c: fix_typos(future_dates(self.names.value(r.get("body")))) for c, r in self.data.get("responses", {}).items()
                      if isinstance(r, dict)}
         first_body = next((responses[c] for c in ("200", "201", "202") if isinstance(responses.get(c), dict)), None)
+        audience = public_audience(path)
+        if audience:
+            responses = {c: rename(r, {EXAMPLE_LOCATION: DEFAULT_LOCATION}) for c, r in responses.items()}
+            first_body = next((responses[c] for c in ("200", "201", "202") if isinstance(responses.get(c), dict)), None)
 
         self.location = body.get("location") if isinstance(body, dict) else None
         if not self.location and isinstance(first_body, dict):
@@ -1009,15 +1052,26 @@ class Example:
         resource_ids = {}
         method = op.method
         is_list = isinstance(first_body, dict) and isinstance(first_body.get("value"), list) and method == "GET"
-        if is_list:
+        if audience:
+            names = self.setup_public(audience, first_body)
+            path = rename(path, names)
+            responses = {c: rename(r, names) for c, r in responses.items()}
+        elif is_list:
             resource_ids["value"] = self.setup_list(path, first_body)
         elif method == "PUT":
+            community = (((body or {}).get("properties") or {}).get("storageProfile") or {}).get("source") or {}
+            if community.get("communityGalleryImageId"):
+                names = self.setup_community_source(community["communityGalleryImageId"], first_body)
+                body, responses = rename(body, names), {c: rename(r, names) for c, r in responses.items()}
+                first_body = next((responses[c] for c in ("200", "201", "202") if isinstance(responses.get(c), dict)), None)
             self.setup_parent_for_put(path, body, first_body)
             resource_ids[""] = path
         elif method == "POST":
             if path.lower().endswith("/share"):
+                # Add / Remove need a gallery created for group sharing, EnableCommunity a community one.
                 gallery = path[: -len("/share")]
-                self.ensure_resource(gallery, {"location": self.location, "properties": {}}
+                self.ensure_resource(gallery, {"location": self.location, "properties": {"sharingProfile": {
+                                         "permissions": "Groups"}}}
                                      if (body or {}).get("operationType") != "EnableCommunity" else
                                      {"location": self.location, "properties": {"sharingProfile": {
                                          "permissions": "Community", "communityGalleryInfo": {
@@ -1058,6 +1112,89 @@ class Example:
         diff = Comparison(excluded, resource_ids).compare(expected, resp)
         if diff:
             raise Fail("%s %s answered %d; %s" % (method, short_path(path), status, diff))
+
+    def setup_public(self, audience, expected):
+        """What a shared or community gallery example reads: a gallery of this subscription shared
+        with it (Subscriptions group) or made public, holding the image or version the example's
+        response shows. Returns the example's placeholder names -> the names the emulator gave."""
+        p = self.params
+        items = expected.get("value") if isinstance(expected, dict) and "value" in expected else [expected]
+        item = items[0] if items and isinstance(items[0], dict) else {}
+        level = ("version" if "ImageVersions" in (self.op.operation_id or "") else
+                 "image" if "Images" in (self.op.operation_id or "") else "gallery")
+        rg, gallery = self.names.rg, "myGalleryName"
+        sharing = {"permissions": "Groups"}
+        if audience == "community":
+            meta = (item.get("properties") or {}).get("communityMetadata") or {} if level == "gallery" else {}
+            sharing = {"permissions": "Community", "communityGalleryInfo": {
+                "publisherUri": meta.get("publisherUri", "https://conformance.example.com"),
+                "publisherContact": meta.get("publisherContact", "conformance@example.com"),
+                "eula": meta.get("eula", "https://conformance.example.com/eula"), "publicNamePrefix": "conformance"}}
+        gallery_path = self.ensure_gallery(rg, gallery, {"location": self.location,
+                                                         "properties": {"sharingProfile": sharing}})
+        self.post(gallery_path + "/share", self.api_version,
+                  {"operationType": "Add", "groups": [{"type": "Subscriptions", "ids": [SUB]}]}
+                  if audience == "shared" else {"operationType": "EnableCommunity"})
+        status, _, shown = self.emu.arm("GET", gallery_path, self.api_version)
+        if status != 200:
+            raise Fail("setup: GET %s answered %d %s" % (short_path(gallery_path), status, brief(shown)))
+        props = shown.get("properties") or {}
+        actual = (props.get("identifier") or {}).get("uniqueName") if audience == "shared" else \
+            ((props.get("sharingProfile") or {}).get("communityGalleryInfo") or {}).get("publicNames", [None])[0]
+        placeholder = p.get("galleryUniqueName") or p.get("publicGalleryName") or item.get("name")
+        names = {placeholder: actual}
+        image = p.get("galleryImageName") or item.get("name")
+        if level == "image":
+            for it in items:
+                defn = {k: v for k, v in (it.get("properties") or {}).items() if k not in ("artifactTags", "disclaimer")}
+                self.ensure_image_definition(rg, gallery, it.get("name"), None,
+                                             {"location": self.location, "properties": defn})
+        elif level == "version":
+            for it in items:
+                version = p.get("galleryImageVersionName") or it.get("name")
+                if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+                    names[version] = PUBLIC_VERSION_NAME
+                    version = PUBLIC_VERSION_NAME
+                props = it.get("properties") or {}
+                disks = (props.get("storageProfile") or {})
+                wanted_disks = {"osDiskImage": {"sizeInGB": (disks.get("osDiskImage") or {}).get("diskSizeGB", 10),
+                                                "hostCaching": (disks.get("osDiskImage") or {}).get("hostCaching")}}
+                publishing = {"targetRegions": [{"name": self.location}],
+                              "excludeFromLatest": props.get("excludeFromLatest", False)}
+                if props.get("endOfLifeDate"):
+                    publishing["endOfLifeDate"] = props["endOfLifeDate"]
+                source = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/images/%s-source" % (
+                    SUB, rg, version.replace(".", "-"))
+                self.ensure_resource(gallery_path + "/images/%s/versions/%s" % (image, version),
+                                     {"location": self.location, "properties": {
+                                         "publishingProfile": publishing, "storageProfile": {"source": {"id": source}}}},
+                                     {"properties": {"storageProfile": wanted_disks}})
+        return names
+
+    def setup_community_source(self, image_id, expected):
+        """A version made from a community image: a public community gallery of this subscription
+        holding that image, with a version in the example's region whose disks are those the
+        example's response shows. Returns the id's placeholders -> the names the emulator gave."""
+        parts = [x for x in image_id.split("/") if x]
+        if len(parts) < 4:
+            raise Skip("community gallery image id %s has no image" % image_id)
+        rg, gallery, image = self.names.rg, "communitySourceGallery", "communitySourceImage"
+        gallery_path = self.ensure_gallery(rg, gallery, {"location": self.location, "properties": {"sharingProfile": {
+            "permissions": "Community", "communityGalleryInfo": {
+                "publisherUri": "https://conformance.example.com", "publisherContact": "conformance@example.com",
+                "eula": "https://conformance.example.com/eula", "publicNamePrefix": "conformance"}}}})
+        self.post(gallery_path + "/share", self.api_version, {"operationType": "EnableCommunity"})
+        status, _, shown = self.emu.arm("GET", gallery_path, self.api_version)
+        if status != 200:
+            raise Fail("setup: GET %s answered %d %s" % (short_path(gallery_path), status, brief(shown)))
+        public = shown["properties"]["sharingProfile"]["communityGalleryInfo"]["publicNames"][0]
+        version = parts[5] if len(parts) > 5 else PUBLIC_VERSION_NAME
+        source = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/images/%s-source" % (SUB, rg, image)
+        self.ensure_resource(gallery_path + "/images/%s/versions/%s" % (image, version),
+                             {"location": self.location, "properties": {
+                                 "publishingProfile": {"targetRegions": [{"name": self.location}]},
+                                 "storageProfile": {"source": {"id": source}}}}, expected)
+        return {parts[1]: public, parts[3]: image}
 
     def soft_delete(self, path):
         """A restore example restores a soft-deleted version: enable soft delete, then delete it."""

@@ -44,7 +44,7 @@ TEST_CASE("routing answers unknown paths and methods with ARM errors", "[convent
   CHECK(wrong_method.error_code() == "MethodNotAllowed");
 
   // A real operation this build does not serve yet says so instead of pretending.
-  auto later = emu.arm("POST", TestEmulator::gallery_path("rg", "g") + "/share?api-version=2022-03-03", "{}");
+  auto later = emu.arm("GET", TestEmulator::gallery_path("rg", "g") + "/scripts/s?api-version=2025-03-03");
   CHECK(later.status == 501);
   CHECK(later.error_code() == "NotImplemented");
 }

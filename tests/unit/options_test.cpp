@@ -1,0 +1,22 @@
+// The command line (api/app.h: parse_command_line).
+
+#include <catch2/catch.hpp>
+
+#include "api/app.h"
+
+using acg::api::AppOptions;
+using acg::api::parse_command_line;
+
+TEST_CASE("--allow-cross-tenant-sharing is a switch, off by default", "[options]") {
+  auto plain = parse_command_line({"--in-memory"});
+  REQUIRE(std::holds_alternative<AppOptions>(plain));
+  CHECK_FALSE(std::get<AppOptions>(plain).allow_cross_tenant_sharing);
+
+  auto allowed = parse_command_line({"--allow-cross-tenant-sharing", "--port", "0"});
+  REQUIRE(std::holds_alternative<AppOptions>(allowed));
+  CHECK(std::get<AppOptions>(allowed).allow_cross_tenant_sharing);
+  CHECK(std::get<AppOptions>(allowed).port == 0);
+
+  CHECK(acg::api::usage().find("--allow-cross-tenant-sharing") != std::string::npos);
+  CHECK(std::holds_alternative<std::string>(parse_command_line({"--allow-cross-tenant"})));
+}

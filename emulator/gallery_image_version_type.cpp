@@ -412,9 +412,18 @@ Result<json> keep_storage_profile(const json& stored, const json& wanted) {
 
 // targetRegions[].encryption: every disk encryption set named must exist, belong to the
 // gallery's subscription and sit in that region; a data-disk LUN appears once per region.
-// (Not enforced, because the official examples do otherwise: that every region be encrypted
-// when one is, and that each LUN be one of the version's data disks.)
+// Every target region is encrypted when one is (LIMITS.md; issue 5 — one official example,
+// Create_WithVHD, does otherwise, and the conformance runner expects its refusal). Not
+// enforced, because the examples do otherwise: that each LUN be one of the version's data disks.
 Status check_encryption(const json& profile, const std::string& subscription, Lookup& lookup) {
+  // Customer-managed keys everywhere or nowhere: a replica left unencrypted would defeat them.
+  std::string encrypted, plain;
+  for (const json& region : json_member(profile, "targetRegions"))
+    (json_member(region, "encryption").is_object() ? encrypted : plain) = json_text(region, "name");
+  if (!encrypted.empty() && !plain.empty())
+    return invalid_parameter("A disk encryption set is required in every target region when one region uses one: region '" +
+                                 encrypted + "' is encrypted, region '" + plain + "' is not.",
+                             "properties.publishingProfile.targetRegions.encryption");
   for (const json& region : json_member(profile, "targetRegions")) {
     const json& encryption = json_member(region, "encryption");
     if (!encryption.is_object()) continue;

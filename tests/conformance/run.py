@@ -125,6 +125,17 @@ PUBLIC_VERSION_NAME = "1.0.0"
 EMULATOR_FLAGS = ["--allow-cross-tenant-sharing"]
 
 
+# Examples that break a rule this product enforces on purpose (an issue's rule where the real
+# service's example disagrees): the emulator must refuse them with this status and code. Such an
+# example counts as skipped, with the refusal checked; any other answer fails it.
+PRODUCT_RULE_REFUSALS = {
+    "GalleryImageVersion_Create_WithVHD.json": (
+        400, "InvalidParameter",
+        "encrypts one target region and not the other; this product requires a disk encryption set in "
+        "every target region when one region uses one (LIMITS.md, issue 5)"),
+}
+
+
 class Skip(Exception):
     pass
 
@@ -1095,6 +1106,14 @@ class Example:
         reason = not_implemented_reason(method, path, status, resp)
         if reason:
             raise Skip(reason)
+        refusal = PRODUCT_RULE_REFUSALS.get(os.path.basename(self.rel))
+        if refusal:
+            want_status, want_code, why = refusal
+            got_code = ((resp or {}).get("error") or {}).get("code") if isinstance(resp, dict) else None
+            if status == want_status and got_code == want_code:
+                raise Skip("refused as this product requires (%d %s): the example %s" % (status, got_code, why))
+            raise Fail("expected the product's refusal %d %s (the example %s); got %d %s" % (
+                want_status, want_code, why, status, brief(resp)))
         if self.restoring and status == 404:
             raise Skip("soft delete is not implemented: the version deleted from a gallery with "
                        "softDeletePolicy.isSoftDeleteEnabled is gone, so %s %s (restore) answered 404 %s" % (

@@ -128,7 +128,8 @@ TEST_CASE("a resource-group Contributor publishes there, sees only that, and may
   auto galleries = r.as(kContributor, "GET", "/subscriptions/" + kSub + "/providers/Microsoft.Compute/galleries" + kV);
   REQUIRE(galleries.status == 200);
   CHECK(galleries.json()["value"].size() == 2);
-  for (const json& g : galleries.json()["value"]) CHECK(g["id"].get<std::string>().find("/resourceGroups/rg1/") != std::string::npos);
+  const json listed = galleries.json();  // kept alive: the loop reads into it
+  for (const json& g : listed["value"]) CHECK(g["id"].get<std::string>().find("/resourceGroups/rg1/") != std::string::npos);
   auto groups = r.as(kContributor, "GET", "/subscriptions/" + kSub + "/resourcegroups?api-version=2021-04-01");
   REQUIRE(groups.status == 200);
   REQUIRE(groups.json()["value"].size() == 1);

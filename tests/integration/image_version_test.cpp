@@ -277,3 +277,30 @@ TEST_CASE("a VHD's SAS must be valid and readable, and is never stored or return
   // Restating the same blob with a fresh SAS is not a change of source.
   CHECK(p.publish("linux", "1.0.0", vhd("sv=2021-08-06&sp=r&se=2098-01-01T00%3A00%3A00Z&sig=b3RoZXI%3D")).status == 200);
 }
+
+TEST_CASE("customer-managed keys: a DES of that region and subscription, in every region if in one", "[versions][des]") {
+  Publishing p;
+  auto des = [&](const std::string& name, const std::string& region) {
+    return p.create(rg_resource("Microsoft.Compute/diskEncryptionSets", name) + "?api-version=2022-07-02",
+                    json{{"location", region},
+                         {"identity", {{"type", "SystemAssigned"}}},
+                         {"properties", {{"activeKey", {{"keyUrl", "https://vault.vault.azure.net/keys/k/1"}}}}}}.dump());
+  };
+  const std::string west = des("deswest", "westus"), east = des("deseast", "eastus");
+  auto region = [](const char* name, const std::string& set) {
+    json r = {{"name", name}};
+    if (!set.empty()) r["encryption"] = {{"osDiskImage", {{"diskEncryptionSetId", set}}}};
+    return r;
+  };
+  auto partial = p.publish("linux", "1.0.0", p.from_image(), {{"targetRegions", {region("westus", west), region("eastus", "")}}});
+  CHECK(partial.status == 400);
+  CHECK(partial.json()["error"]["message"].get<std::string>().find("every target region") != std::string::npos);
+  auto crossed = p.publish("linux", "1.0.0", p.from_image(), {{"targetRegions", {region("westus", east), region("eastus", west)}}});
+  CHECK(crossed.status == 400);
+  CHECK(crossed.json()["error"]["message"].get<std::string>().find("not in target region") != std::string::npos);
+  auto missing = p.publish("linux", "1.0.0", p.from_image(),
+                           {{"targetRegions", {region("westus", rg_resource("Microsoft.Compute/diskEncryptionSets", "nope"))}}});
+  CHECK(missing.status == 400);
+  CHECK(p.publish("linux", "1.0.0", p.from_image(), {{"targetRegions", {region("westus", west), region("eastus", east)}}}).status ==
+        201);
+}

@@ -201,7 +201,6 @@ void add_not_implemented_routes(Router& router) {
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts/{s}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/inVMAccessControlProfiles",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/softdeletedartifacttypes/{t}/artifacts/{a}/versions",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts/{s}/versions",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/scripts/{s}/versions/{v}",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/inVMAccessControlProfiles/{p}",

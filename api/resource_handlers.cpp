@@ -6,6 +6,7 @@
 #include "api/routes.h"
 #include "emulator/emulator.h"
 #include "emulator/source_types.h"
+#include "emulator/text.h"
 
 namespace acg::api {
 
@@ -137,6 +138,19 @@ void add_gallery_routes(Router& router, Services& s) {
                return list_response(ctx, *page);
              });
   for (const Served& served : served_types()) add_resource_routes(router, s, served);
+  router.add("GET",
+             "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/galleries/{g}/softdeletedartifacttypes/"
+             "{t}/artifacts/{a}/versions",
+             ApiFamily::gallery, true, [&s](RequestContext& ctx) {
+               if (!iequals(ctx.param("t"), "Images"))
+                 return error_response(bad_request("InvalidParameter",
+                                                   "The value '" + ctx.param("t") +
+                                                       "' of parameter 'artifactType' is not valid. Allowed values are 'Images'.",
+                                                   "artifactType"));
+               auto page = s.emulator.list_soft_deleted({ctx.param("sub"), ctx.param("rg"), {ctx.param("g"), ctx.param("a")}});
+               if (!page) return error_response(page.error());
+               return list_response(ctx, *page);
+             });
   router.add("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/capsOperations/{operation}",
              ApiFamily::any, true, [&s](RequestContext& ctx) { return operation_status(ctx, s); });
 }

@@ -270,6 +270,7 @@ void Emulator::settle_locked() {
     if (!store_->begin().ok()) return;
     Result<Finish> finished = op.kind == "delete"  ? finish_deletion(op)
                               : op.kind == "share" ? finish_sharing(op)
+                              : op.kind == "purge" ? finish_purge(op)
                                                    : finish_provisioning(op);
     if (!finished) finished = Finish{"Failed", finished.error(), 0};
     if (finished->status.empty()) {

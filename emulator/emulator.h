@@ -148,6 +148,10 @@ class Emulator {
   Result<nlohmann::json> get_public_resource(const std::string& sub, PublicGalleryRef ref);
   Result<ListPage> list_public_resources(const std::string& sub, PublicGalleryRef ref, const std::string& continuation);
 
+  // Soft-deleted image versions of a definition (definition.names = {gallery, image}), as
+  // GallerySoftDeletedResource items.
+  Result<ListPage> list_soft_deleted(const ResourceRef& definition);
+
   // "Latest": the definition's highest version by numeric Major.Minor.Patch, skipping those
   // excluded from latest (the version's flag, overridden by its target region's flag when a
   // region is given). definition.names = {gallery, image}. 404 when there is none.
@@ -260,6 +264,8 @@ class Emulator {
   // The consumer (sub and its tenant) and the catalog's name of a consumer read's region.
   Result<Consumer> consumer_of(const std::string& sub, PublicGalleryRef& ref);
   Status cancel_operations_of(const std::string& resource_id);
+  Result<bool> soft_delete(nlohmann::json& version, const std::string& definition_id, const std::string& sub);
+  Result<Finish> finish_purge(const storage::OperationRow& op);
 
   // Replication (emulator/replication.h): the jobs of a version (versions stored before jobs
   // existed count as Completed where they were provisioned), and the (re)planning of its

@@ -22,7 +22,7 @@ Result<json> Emulator::latest_version(const ResourceRef& definition, const std::
     std::vector<json> versions;
     for (const auto& row : rows.value().rows) {
       json version = json::parse(row.body, nullptr, false);
-      if (!version.is_discarded()) versions.push_back(std::move(version));
+      if (!version.is_discarded() && !version.contains("acg:softDeletedTime")) versions.push_back(std::move(version));
     }
     auto best = pick_latest_version(versions, region);
     if (!best)

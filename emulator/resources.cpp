@@ -40,6 +40,18 @@ ArmError resource_not_found(const ResourceType& type, const ResourceRef& ref) {
                                            "https://aka.ms/ARMResourceNotFoundFix");
 }
 
+// Soft delete (gallery softDeletePolicy): a deleted image version stays stored, marked with
+// the time it was deleted, invisible except to the soft-deleted listing and to a restore,
+// until it is purged kSoftDeleteRetentionMs later.
+constexpr const char* kSoftDeletedTime = "acg:softDeletedTime";
+constexpr std::int64_t kSoftDeleteRetentionMs = 7LL * 24 * 3600 * 1000;  // 7 days, not configurable (LIMITS.md)
+
+bool is_soft_deleted(const json& resource) { return resource.contains(kSoftDeletedTime); }
+
+bool soft_delete_enabled(const json& gallery) {
+  return gallery.value("/properties/softDeletePolicy/isSoftDeleteEnabled"_json_pointer, false);
+}
+
 bool is_deleting(const json& resource) {
   return resource.value("/properties/provisioningState"_json_pointer, "") == "Deleting";
 }
@@ -60,10 +72,16 @@ std::vector<json> parse_rows(const std::vector<storage::ResourceRow>& rows) {
   return out;
 }
 
+std::vector<json> visible(std::vector<json> items) {
+  std::erase_if(items, [](const json& item) { return is_soft_deleted(item); });
+  return items;
+}
+
 // A list page as clients see each item: through the type's view.
 Result<ListPage> views(const ResourceType& type, Result<ListPage> page) {
-  if (page)
-    for (json& item : page->items) item = type.view(item, "");
+  if (!page) return page;
+  std::erase_if(page->items, [](const json& item) { return is_soft_deleted(item); });  // gone, for clients
+  for (json& item : page->items) item = type.view(item, "");
   return page;
 }
 
@@ -84,16 +102,21 @@ std::string ResourceType::segment() const {
 class Emulator::TransactionLookup final : public Lookup {
  public:
   explicit TransactionLookup(Emulator& e) : e_(e) {}
-  Result<std::optional<json>> load(const std::string& id) override { return e_.load(id); }
+  // Soft-deleted versions are gone for every rule (latest, deployments, limits, sharing).
+  Result<std::optional<json>> load(const std::string& id) override {
+    auto found = e_.load(id);
+    if (found && *found && is_soft_deleted(**found)) return std::optional<json>{};
+    return found;
+  }
   Result<std::vector<json>> children(const std::string& parent_id, const std::string& type) override {
     auto rows = e_.store_->list_children(parent_id, type, 0, 1 << 30);
     if (!rows.ok()) return internal_error(rows.error().message);
-    return parse_rows(rows.value().rows);
+    return visible(parse_rows(rows.value().rows));
   }
   Result<std::vector<json>> in_scope(const std::string& scope_id, const std::string& type) override {
     auto rows = e_.store_->list_in_scope(scope_id, type, 0, 1 << 30);
     if (!rows.ok()) return internal_error(rows.error().message);
-    return parse_rows(rows.value().rows);
+    return visible(parse_rows(rows.value().rows));
   }
   Result<std::vector<RegionReplica>> replicas(const json& artifact) override {
     auto jobs = e_.jobs_of(artifact);
@@ -170,6 +193,14 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     json resource;
     if (*stored) {
       resource = std::move(**stored);
+      if (is_soft_deleted(resource)) {
+        // Only a restore brings it back; anything else meets the deleted version.
+        if (json_member(json_member(body, "properties"), "restore") != json(true))
+          return conflict("OperationNotAllowed", "The gallery image version '" + name +
+                                                     "' is soft deleted. Restore it (properties.restore: true) or "
+                                                     "wait until it is purged, 7 days after its deletion.");
+        resource.erase(kSoftDeletedTime);
+      }
       if (is_deleting(resource)) return marked_for_deletion(resource);
       if (region && !iequals(resource.value("location", ""), region->name))
         return conflict("InvalidResourceLocation",
@@ -221,7 +252,7 @@ Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef&
     }
     auto stored = load(child_id(*parent, type, ref.names.back()));
     if (!stored) return std::move(stored).error();
-    if (!*stored) return resource_not_found(type, ref);
+    if (!*stored || is_soft_deleted(**stored)) return resource_not_found(type, ref);
     json view = type.view(**stored, expand);
     // $expand may list several values: "ReplicationStatus,ValidationProfile".
     if (type.replicates() && to_lower(expand).find("replicationstatus") != std::string::npos) {
@@ -243,7 +274,7 @@ Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const 
     }
     auto stored = load(child_id(*parent, type, ref.names.back()));
     if (!stored) return std::move(stored).error();
-    if (!*stored) return DeleteOutcome{false, std::nullopt};
+    if (!*stored || is_soft_deleted(**stored)) return DeleteOutcome{false, std::nullopt};
     json& resource = **stored;
     const std::string id = resource["id"];
     auto children = store_->count_children(id);
@@ -256,6 +287,11 @@ Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const 
 
     const std::string sub = identities_.find_subscription(ref.subscription)->id;
     if (auto st = cancel_operations_of(id); !st) return std::move(st).error();
+    if (&type == &gallery_image_version_type()) {
+      auto soft = soft_delete(resource, (*parent)["id"], sub);
+      if (!soft) return std::move(soft).error();
+      if (*soft) return DeleteOutcome{true, std::nullopt};
+    }
     auto operation = begin_operation("delete", id, sub, resource.value("location", ""));
     if (!operation) return std::move(operation).error();
     if (!*operation) {
@@ -265,6 +301,58 @@ Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const 
     resource["properties"]["provisioningState"] = "Deleting";
     if (auto st = save(id, type.type(), (*parent)["id"], resource["name"], resource); !st) return std::move(st).error();
     return DeleteOutcome{true, *operation};
+  });
+}
+
+// An image version deleted in a gallery with soft delete on stays, marked, until its purge
+// (an operation due 7 days later on the emulator's clock). False when soft delete is off.
+Result<bool> Emulator::soft_delete(json& version, const std::string& definition_id, const std::string& sub) {
+  const std::string gallery_id = definition_id.substr(0, to_lower(definition_id).rfind("/images/"));
+  auto gallery = load(gallery_id);
+  if (!gallery) return std::move(gallery).error();
+  if (!*gallery || !soft_delete_enabled(**gallery)) return false;
+  const std::int64_t now = clock_.now_ms();
+  version[kSoftDeletedTime] = format_arm_time(now);
+  const std::string id = version["id"];
+  if (auto st = save(id, gallery_image_version_type().type(), definition_id, version["name"], version); !st)
+    return std::move(st).error();
+  storage::OperationRow purge{ids_.uuid(), "purge", id, version.value("location", ""), sub, "InProgress",
+                              format_arm_time(now), "", now + kSoftDeleteRetentionMs, "", ""};
+  if (auto st = store_->put_operation(purge); !st.ok()) return internal_error(st.error().message);
+  return true;
+}
+
+Result<Emulator::Finish> Emulator::finish_purge(const storage::OperationRow& op) {
+  auto stored = load(op.resource_id);
+  if (!stored) return std::move(stored).error();
+  if (*stored && is_soft_deleted(**stored))
+    if (auto st = erase_tree(op.resource_id); !st) return std::move(st).error();
+  return Finish{"Succeeded", std::nullopt, 0};
+}
+
+Result<ListPage> Emulator::list_soft_deleted(const ResourceRef& definition) {
+  return read<ListPage>([&]() -> Result<ListPage> {
+    ResourceRef versions = definition;
+    versions.names.push_back("");
+    auto parent = resolve_parent(gallery_image_version_type(), versions, true);
+    if (!parent) return std::move(parent).error();
+    auto rows = store_->list_children((*parent)["id"], gallery_image_version_type().type(), 0, 1 << 30);
+    if (!rows.ok()) return internal_error(rows.error().message);
+    ListPage page;
+    for (const json& v : parse_rows(rows.value().rows)) {
+      if (!is_soft_deleted(v)) continue;
+      page.items.push_back({{"id", (*parent)["id"].get<std::string>().substr(0, to_lower((*parent)["id"].get<std::string>()).rfind("/images/")) +
+                                       "/softdeletedartifacttypes/Images/artifacts/" + definition.names.back() + "/versions/" +
+                                       v.value("name", "")},
+                            {"name", v.value("name", "")},
+                            {"type", "Microsoft.Compute/galleries/softDeletedArtifactTypes/artifacts/versions"},
+                            {"location", v.value("location", "")},
+                            {"properties",
+                             {{"resourceArmId", v["id"]},
+                              {"softDeletedArtifactType", "Images"},
+                              {"softDeletedTime", v[kSoftDeletedTime]}}}});
+    }
+    return page;
   });
 }
 

@@ -542,3 +542,44 @@ TEST_CASE("the duration model comes from the config file; the flag's speed wins"
   CHECK(refused.error().target == "replication.jitter");
   std::filesystem::remove(path);
 }
+
+TEST_CASE("soft delete: a deleted version is hidden, listed as soft-deleted, restorable, then purged", "[softdelete]") {
+  Replicating r(0);
+  REQUIRE(r.emu.arm("PATCH", TestEmulator::gallery_path("rg", "gal") + kV,
+                    R"({"properties":{"softDeletePolicy":{"isSoftDeleteEnabled":true}}})").status == 200);
+  REQUIRE(r.publish("1.0.0", {{"targetRegions", regions({"westus"})}}).status == 201);
+  REQUIRE(r.publish("2.0.0", {{"targetRegions", regions({"westus"})}}).status == 201);
+  REQUIRE(r.emu.arm("DELETE", version_path("linux", "2.0.0") + kV).status / 100 == 2);
+
+  CHECK(r.emu.arm("GET", version_path("linux", "2.0.0") + kV).status == 404);
+  CHECK(r.emu.arm("GET", definition_path("linux") + "/versions" + kV).json()["value"].size() == 1);
+  const std::string soft = TestEmulator::gallery_path("rg", "gal") + "/softdeletedartifacttypes/Images/artifacts/linux/versions" +
+                           "?api-version=2025-03-03";
+  auto listed = r.emu.arm("GET", soft);
+  INFO(listed.body);
+  REQUIRE(listed.status == 200);
+  REQUIRE(listed.json()["value"].size() == 1);
+  CHECK(listed.json()["value"][0]["properties"]["resourceArmId"] == version_path("linux", "2.0.0"));
+  CHECK(listed.json()["value"][0]["properties"]["softDeletedArtifactType"] == "Images");
+  // Not "latest", not re-creatable, and its definition cannot go while it is kept.
+  const json by_definition = {{"id", definition_path("linux")}};
+  auto vm = r.emu.arm("PUT", rg_resource("Microsoft.Compute/virtualMachines", "v") + kVmApi, vm_body("westus", by_definition).dump());
+  REQUIRE(vm.status == 201);
+  CHECK(vm.json()["properties"]["storageProfile"]["imageReference"]["exactVersion"] == "1.0.0");
+  CHECK(r.publish("2.0.0", {{"targetRegions", regions({"westus"})}}).status == 409);
+
+  auto restored = r.emu.arm("PATCH", version_path("linux", "2.0.0") + "?api-version=2025-03-03",
+                            R"({"properties":{"restore":true,"storageProfile":{}}})");
+  INFO(restored.body);
+  CHECK(restored.status == 200);
+  CHECK(r.emu.arm("GET", version_path("linux", "2.0.0") + kV).status == 200);
+  CHECK(r.emu.arm("GET", soft).json()["value"].empty());
+
+  // Deleted again, then purged 7 days later on the emulator's clock.
+  REQUIRE(r.emu.arm("DELETE", version_path("linux", "2.0.0") + kV).status / 100 == 2);
+  r.advance(7 * 24 * 3600 - 60);
+  CHECK(r.emu.arm("GET", soft).json()["value"].size() == 1);
+  r.advance(120);
+  CHECK(r.emu.arm("GET", soft).json()["value"].empty());
+  CHECK(r.publish("2.0.0", {{"targetRegions", regions({"westus"})}}).status == 201);  // the name is free again
+}

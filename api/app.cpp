@@ -39,26 +39,34 @@ Result<std::string> read_file(const std::string& path) {
   return text.str();
 }
 
-Result<IdentityDirectory> load_identities(const AppOptions& options) {
-  if (options.config_file.empty()) return IdentityDirectory::defaults();
+// The --config file, read once: its text (identities parse it themselves) and its JSON (the
+// other sections). No file: empty text and null JSON.
+struct ConfigFile {
+  std::string text;
+  nlohmann::json doc;
+};
+
+Result<ConfigFile> read_config(const AppOptions& options) {
+  if (options.config_file.empty()) return ConfigFile{};
   auto text = read_file(options.config_file);
   if (!text) return std::move(text).error();
-  return IdentityDirectory::from_json(*text);
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
+  return ConfigFile{std::move(*text), doc.is_discarded() ? nlohmann::json() : std::move(doc)};
+}
+
+Result<IdentityDirectory> load_identities(const ConfigFile& config) {
+  if (config.text.empty()) return IdentityDirectory::defaults();
+  return IdentityDirectory::from_json(config.text);
 }
 
 // The replication model: defaults, then the config file's "replication" object, then
 // --replication-speed (the flag wins).
-Result<ReplicationModel> load_replication_model(const AppOptions& options) {
+Result<ReplicationModel> load_replication_model(const AppOptions& options, const ConfigFile& config) {
   ReplicationModel model;
-  if (!options.config_file.empty()) {
-    auto text = read_file(options.config_file);
-    if (!text) return std::move(text).error();
-    nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
-    if (config.is_object() && config.contains("replication")) {
-      auto configured = ReplicationModel::from_json(config["replication"], model);
-      if (!configured) return std::move(configured).error();
-      model = *configured;
-    }
+  if (config.doc.is_object() && config.doc.contains("replication")) {
+    auto configured = ReplicationModel::from_json(config.doc["replication"], model);
+    if (!configured) return std::move(configured).error();
+    model = *configured;
   }
   if (options.replication_speed) model.speed = *options.replication_speed;
   return model;
@@ -66,13 +74,9 @@ Result<ReplicationModel> load_replication_model(const AppOptions& options) {
 
 // The config file's "roleAssignments": [{"principalId" | "clientId", "role": name or GUID,
 // "scope"}], made at start (README "Access control").
-Result<std::vector<EmulatorSettings::InitialAssignment>> load_role_assignments(const AppOptions& options,
+Result<std::vector<EmulatorSettings::InitialAssignment>> load_role_assignments(const nlohmann::json& config,
                                                                                  const IdentityDirectory& identities) {
   std::vector<EmulatorSettings::InitialAssignment> out;
-  if (options.config_file.empty()) return out;
-  auto text = read_file(options.config_file);
-  if (!text) return std::move(text).error();
-  nlohmann::json config = nlohmann::json::parse(*text, nullptr, false);
   if (!config.is_object() || !config.contains("roleAssignments")) return out;
   if (!config["roleAssignments"].is_array())
     return bad_request("InvalidConfiguration", "roleAssignments must be an array.", "roleAssignments");
@@ -132,9 +136,11 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   impl->ids = std::make_unique<IdGenerator>(options.seed);
 
   if (auto st = prepare_data_dir(options); !st) return std::move(st).error();
-  auto identities = load_identities(options);
+  auto config = read_config(options);
+  if (!config) return std::move(config).error();
+  auto identities = load_identities(*config);
   if (!identities) return std::move(identities).error();
-  auto replication = load_replication_model(options);
+  auto replication = load_replication_model(options, *config);
   if (!replication) return std::move(replication).error();
   auto regions = RegionCatalog::builtin(options.cloud);
   if (!regions) return std::move(regions).error();
@@ -148,7 +154,7 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto store = storage::open_sqlite_store(db_path);
   if (!store.ok()) return internal_error(store.error().message);
 
-  auto assignments = load_role_assignments(options, *identities);
+  auto assignments = load_role_assignments(config->doc, *identities);
   if (!assignments) return std::move(assignments).error();
   EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
                             *replication, options.virtual_clock, std::move(*assignments),

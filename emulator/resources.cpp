@@ -2,6 +2,7 @@
 // What every type shares lives here; each type's own rules come from its ResourceType.
 
 #include "emulator/emulator.h"
+#include "emulator/gallery_deployment.h"
 #include "emulator/request_body.h"
 #include "emulator/text.h"
 
@@ -436,6 +437,23 @@ Result<ListPage> Emulator::list_public_resources(const std::string& sub, PublicG
     page.items.assign(std::make_move_iterator(items->begin() + first), std::make_move_iterator(items->begin() + end));
     if (end < items->size()) page.continuation = std::to_string(end);
     return page;
+  });
+}
+
+// "Latest" as a deployment from a definition id resolves it (emulator/gallery_deployment.h),
+// among the versions rules can see (soft-deleted ones are gone).
+Result<json> Emulator::latest_version(const ResourceRef& definition, const std::string& region) {
+  return read<json>([&]() -> Result<json> {
+    ResourceRef versions_ref = definition;
+    versions_ref.names.push_back("");
+    auto parent = resolve_parent(gallery_image_version_type(), versions_ref, true);
+    if (!parent) return std::move(parent).error();
+    auto versions = TransactionLookup(*this).children((*parent)["id"], gallery_image_version_type().type());
+    if (!versions) return std::move(versions).error();
+    auto best = pick_latest_version(*versions, region);
+    if (!best)
+      return not_found("NotFound", "There is no latest image version exists for " + (*parent)["id"].get<std::string>());
+    return gallery_image_version_type().view(*best, "");
   });
 }
 

@@ -218,11 +218,7 @@ class SqliteStore final : public Store {
     if (!st.ok()) return st.error();
     Stmt s(st.value());
     s.bind(1, due_ms);
-    std::vector<OperationRow> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.push_back(operation_of(s));
-    if (rc != SQLITE_DONE) return error(rc);
-    return out;
+    return operations(s);
   }
 
   StoreResult<std::optional<std::int64_t>> next_due_ms() override {
@@ -241,11 +237,7 @@ class SqliteStore final : public Store {
     if (!st.ok()) return st.error();
     Stmt s(st.value());
     s.bind(1, resource_id);
-    std::vector<OperationRow> out;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) out.push_back(operation_of(s));
-    if (rc != SQLITE_DONE) return error(rc);
-    return out;
+    return operations(s);
   }
 
   StoreStatus put_job(const ReplicationJobRow& job) override {
@@ -330,6 +322,14 @@ class SqliteStore final : public Store {
   static constexpr const char* kOperationColumns =
       "SELECT id, kind, resource_id, location, subscription, status, start_time, end_time, "
       "due_ms, error, payload FROM operations";
+
+  StoreResult<std::vector<OperationRow>> operations(Stmt& s) {
+    std::vector<OperationRow> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(operation_of(s));
+    if (rc != SQLITE_DONE) return error(rc);
+    return out;
+  }
 
   static constexpr const char* kJobColumns =
       "SELECT artifact_id, region, subscription, state, started_ms, due_ms, replica_count, storage_type, "

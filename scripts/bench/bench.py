@@ -773,10 +773,16 @@ def main():
     rep["anomalies"] = anomalies(rep)
     rep["elapsed_s"] = round(now() - t_all, 1)
     print_report(rep)
-    if a.out:
-        with open(a.out, "w") as f:
-            json.dump(rep, f, indent=2)
-        print(f"JSON report written to {a.out}")
+    write_json(rep, a.out)
+
+
+def write_json(rep, path):
+    """Keeps the figures as JSON (BENCH_OUT / --out), when a path is given."""
+    if not path:
+        return
+    with open(path, "w") as f:
+        json.dump(rep, f, indent=2)
+    print(f"JSON report written to {path}")
 
 
 if __name__ == "__main__":

@@ -612,10 +612,7 @@ def main():
     rep["anomalies"] = anomalies(rep)
     rep["elapsed_s"] = round(now() - t_all, 1)
     print_report(rep)
-    if a.out:
-        with open(a.out, "w") as f:
-            json.dump(rep, f, indent=2)
-        print(f"JSON report written to {a.out}")
+    bench.write_json(rep, a.out)
 
 
 if __name__ == "__main__":

@@ -165,34 +165,23 @@ TEST_CASE("every acknowledged write survives kill -9 of the binary", "[persisten
   fs::path dir = fresh_dir("kill9");
   auto [pid, port] = spawn_emulator(dir);
   KillOnExit first_guard{pid};
-  const std::string ca = read_text(dir / "tls" / "ca.pem");
   int acknowledged = 0;
   {
-    HttpsClient client("127.0.0.1", static_cast<std::uint16_t>(port), ca);
-    auto token = client.request("POST", "/adfs/oauth2/token",
-                                "grant_type=client_credentials&client_id=" + kClientId + "&client_secret=" + kSecret,
-                                {{"Content-Type", "application/x-www-form-urlencoded"}}).json()["access_token"].get<std::string>();
-    const Headers auth = {{"Authorization", "Bearer " + token}};
-    REQUIRE(client.request("PUT", TestEmulator::group_path("rg") + "?api-version=2021-04-01", R"({"location":"westus"})", auth).status == 201);
+    Spawned s(port, dir);
+    REQUIRE(s.arm("PUT", TestEmulator::group_path("rg") + "?api-version=2021-04-01", R"({"location":"westus"})").status == 201);
     for (int i = 0; i < 40; ++i)
-      if (client.request("PUT", TestEmulator::gallery_path("rg", "g" + std::to_string(i)) + "?api-version=2022-03-03",
-                         R"({"location":"westus"})", auth).status == 201)
+      if (s.arm("PUT", TestEmulator::gallery_path("rg", "g" + std::to_string(i)) + "?api-version=2022-03-03",
+                R"({"location":"westus"})").status == 201)
         ++acknowledged;
   }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  pid = 0;
+  kill_hard(pid);
   REQUIRE(acknowledged == 40);
 
   auto [pid2, port2] = spawn_emulator(dir);
   KillOnExit second_guard{pid2};
   {
-    HttpsClient client("127.0.0.1", static_cast<std::uint16_t>(port2), read_text(dir / "tls" / "ca.pem"));
-    auto token = client.request("POST", "/adfs/oauth2/token",
-                                "grant_type=client_credentials&client_id=" + kClientId + "&client_secret=" + kSecret,
-                                {{"Content-Type", "application/x-www-form-urlencoded"}}).json()["access_token"].get<std::string>();
-    auto list = client.request("GET", TestEmulator::group_path("rg") + "/providers/Microsoft.Compute/galleries?api-version=2022-03-03",
-                               "", {{"Authorization", "Bearer " + token}});
+    Spawned s(port2, dir);
+    auto list = s.arm("GET", TestEmulator::group_path("rg") + "/providers/Microsoft.Compute/galleries?api-version=2022-03-03");
     REQUIRE(list.status == 200);
     CHECK(list.json()["value"].size() == 40u);
   }

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's python3-azure, not a pyenv site
 
-from emulator_harness import CLIENT_ID, SECRET, SUB, TENANT, Suite, Workspace, finish  # noqa: E402
+from emulator_harness import CLIENT_ID, SECRET, SUB, TENANT, finish, run_phases  # noqa: E402
 
 from azure.core.exceptions import HttpResponseError  # noqa: E402
 from azure.identity import ClientSecretCredential  # noqa: E402
@@ -79,13 +79,13 @@ def error_of(exc):
     return (getattr(err, "code", None), getattr(err, "message", None) or str(exc))
 
 
-def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "build", "acg-emulator")
-    ws = Workspace(binary)
+def phases(ws):
     config = os.path.join(ws.root, "identities.json")
     write_config(config)
-    emu = ws.start("access", "--replication-speed", "instant", "--config", config)
-    s = Suite("python-access")
+    return [("access", ["--replication-speed", "instant", "--config", config], None)]
+
+
+def test_access(s, emu, _):
     owner = Principal(emu, CLIENT_ID, SECRET, SUB)
     reader = Principal(emu, READER["clientId"], READER["secret"], SUB)
     consumer = Principal(emu, CONSUMER["clientId"], CONSUMER["secret"], CONSUMER_SUB)
@@ -196,8 +196,6 @@ def main():
                LRO_TIMEOUT_S)
         st.eq([g.name for g in consumer.cmp.shared_galleries.list(location=HOME)], [], "shared galleries after reset")
 
-    return s.summary()
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_phases("python-access", sys.argv, phases, test_access))

@@ -274,3 +274,33 @@ def finish(poller, timeout=30):
     if not poller.done():
         raise StepFailed(f"long-running operation still {poller.status()!r} after {timeout}s")
     return poller.result()
+
+
+def run_phases(label, argv, phases, run):
+    """The suites' common driver. argv[1] (default build/acg-emulator) is the binary; for each
+    phase (name, flags, payload) an emulator is started with flags and `run(suite, emu, payload)`
+    drives it; an emulator that died meanwhile fails the phase. Prints the run time and the
+    summary line "<label>: N passed, M failed"; returns the exit code."""
+    repo_root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+    binary = os.path.abspath(argv[1] if len(argv) > 1 else os.path.join(repo_root, "build", "acg-emulator"))
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        print(f"{label}: emulator binary not found or not executable: {binary}", file=sys.stderr)
+        return 2
+    t0 = time.monotonic()
+    suite = Suite(label)
+    ws = Workspace(binary)
+    try:
+        for name, flags, payload in phases(ws) if callable(phases) else phases:
+            try:
+                emu = ws.start(name, *flags)
+            except Exception as e:  # noqa: BLE001
+                suite.skip_fail(f"{name}: start emulator {' '.join(flags)}", describe(e))
+                continue
+            run(suite, emu, payload)
+            if emu.proc.poll() is not None:
+                suite.skip_fail(f"{name}: emulator still running", f"exited with {emu.proc.returncode}: "
+                                f"{emu.stderr_tail()}")
+    finally:
+        ws.close()
+    print(f"{label} suite: run time {time.monotonic() - t0:.1f}s", flush=True)
+    return suite.summary()

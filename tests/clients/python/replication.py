@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's python3-azure, not a pyenv site
 
 from emulator_harness import (  # noqa: E402
-    CLIENT_ID, SECRET, SUB, TENANT, Recorder, StepFailed, Suite, Workspace, describe, finish,
+    CLIENT_ID, SECRET, SUB, TENANT, Recorder, StepFailed, describe, finish, run_phases,
 )
 
 import requests  # noqa: E402
@@ -44,7 +44,6 @@ from azure.mgmt.resource import ResourceManagementClient  # noqa: E402
 
 logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
-REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 LRO_TIMEOUT_S = 20
 ADVANCE_S = 120          # one virtual clock step
 MAX_ADVANCES = 60        # 2 virtual hours: far beyond any modelled copy in this file
@@ -372,36 +371,13 @@ def test_realtime(s, c):
 
 
 def main(argv):
-    binary = argv[1] if len(argv) > 1 else os.path.join(REPO_ROOT, "build", "acg-emulator")
-    binary = os.path.abspath(binary)
-    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-        print(f"python replication suite: emulator binary not found or not executable: {binary}",
-              file=sys.stderr)
-        return 2
-
-    t0 = time.monotonic()
-    suite = Suite("python-replication")
-    ws = Workspace(binary)
-    try:
-        phases = [
-            # Retry-After: 1 from the server paces the polls; polling_interval=0 adds no delay of its own.
-            ("virtual", ["--virtual-clock", "--replication-speed", "1"], 0, test_virtual),
-            ("realtime", ["--replication-speed", "200"], 0, test_realtime),
-        ]
-        for name, flags, interval, test in phases:
-            try:
-                emu = ws.start(name, *flags)
-            except Exception as e:  # noqa: BLE001
-                suite.skip_fail(f"{name}: start emulator {' '.join(flags)}", describe(e))
-                continue
-            test(suite, Clients(emu, polling_interval=interval))
-            if emu.proc.poll() is not None:
-                suite.skip_fail(f"{name}: emulator still running", f"exited with {emu.proc.returncode}: "
-                                f"{emu.stderr_tail()}")
-    finally:
-        ws.close()
-    print(f"python replication suite: run time {time.monotonic() - t0:.1f}s", flush=True)
-    return suite.summary()
+    phases = [
+        # Retry-After: 1 from the server paces the polls; polling_interval=0 adds no delay of its own.
+        ("virtual", ["--virtual-clock", "--replication-speed", "1"], test_virtual),
+        ("realtime", ["--replication-speed", "200"], test_realtime),
+    ]
+    return run_phases("python-replication", argv, phases,
+                      lambda suite, emu, test: test(suite, Clients(emu, polling_interval=0)))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's python3-azure, not a pyenv site
 
 from emulator_harness import (  # noqa: E402
-    CLIENT_ID, SECRET, SUB, TENANT, Recorder, Suite, Workspace, describe, finish,
+    CLIENT_ID, SECRET, SUB, TENANT, Recorder, describe, finish, run_phases,
 )
 
 from azure.core.exceptions import (  # noqa: E402
@@ -47,7 +47,6 @@ from azure.mgmt.resource import ResourceManagementClient  # noqa: E402
 # azure.identity logs every failed get_token as a warning; the wrong-secret step expects one.
 logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
-REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 LRO_TIMEOUT_S = 20
 
 
@@ -673,44 +672,26 @@ def test_async(s, c):
 # ---------------------------------------------------------------------------------------------
 
 
-def main(argv):
-    binary = argv[1] if len(argv) > 1 else os.path.join(REPO_ROOT, "build", "acg-emulator")
-    binary = os.path.abspath(binary)
-    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-        print(f"python suite: emulator binary not found or not executable: {binary}", file=sys.stderr)
-        return 2
+def run_tests(suite, emu, payload):
+    interval, tests = payload
+    c = Clients(emu, polling_interval=interval)
+    for test in tests:
+        if test is test_auth:
+            test(suite, emu, c)
+        else:
+            test(suite, c)
 
-    t0 = time.monotonic()
-    suite = Suite("python")
-    ws = Workspace(binary)
-    try:
-        phases = [
-            # Writes are synchronous here: nothing should poll; a small interval guards against hot loops.
-            ("main", [], 0.1, [test_auth, test_resource_groups, test_galleries, test_publish, test_source_enums,
-                             test_errors]),
-            ("paging", ["--page-size", "2"], 0.1, [test_gallery_paging]),
-            # Retry-After: 1 from the server paces the polls; polling_interval=0 adds no delay of its own.
-            ("async", ["--operation-delay-ms", "300"], 0, [test_async]),
-        ]
-        for name, flags, interval, tests in phases:
-            try:
-                emu = ws.start(name, *flags)
-            except Exception as e:  # noqa: BLE001
-                suite.skip_fail(f"{name}: start emulator {' '.join(flags)}", describe(e))
-                continue
-            c = Clients(emu, polling_interval=interval)
-            for test in tests:
-                if test is test_auth:
-                    test(suite, emu, c)
-                else:
-                    test(suite, c)
-            if emu.proc.poll() is not None:
-                suite.skip_fail(f"{name}: emulator still running", f"exited with {emu.proc.returncode}: "
-                                f"{emu.stderr_tail()}")
-    finally:
-        ws.close()
-    print(f"python suite: run time {time.monotonic() - t0:.1f}s", flush=True)
-    return suite.summary()
+
+def main(argv):
+    phases = [
+        # Writes are synchronous here: nothing should poll; a small interval guards against hot loops.
+        ("main", [], (0.1, [test_auth, test_resource_groups, test_galleries, test_publish, test_source_enums,
+                            test_errors])),
+        ("paging", ["--page-size", "2"], (0.1, [test_gallery_paging])),
+        # Retry-After: 1 from the server paces the polls; polling_interval=0 adds no delay of its own.
+        ("async", ["--operation-delay-ms", "300"], (0, [test_async])),
+    ]
+    return run_phases("python", argv, phases, run_tests)
 
 
 if __name__ == "__main__":

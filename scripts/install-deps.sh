@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages acg-emulator needs. Only what is missing is installed.
 #   scripts/install-deps.sh          build and run
-#   scripts/install-deps.sh --test   also the real clients the test suite drives (az, Python SDK)
+#   scripts/install-deps.sh --test   also the real clients the test suite drives (az, Python SDK,
+#                                    Node.js and the JavaScript SDK's npm packages)
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+test_deps=false
+[[ "${1:-}" == "--test" ]] && test_deps=true
 
 packages=(cmake ninja-build g++ libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev curl)
-if [[ "${1:-}" == "--test" ]]; then
+if $test_deps; then
   packages+=(catch2 azure-cli python3-azure)
 fi
 
@@ -13,10 +17,29 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# Node.js is looked for by command, not package: a newer Node from elsewhere (NodeSource, which
+# bundles npm) is kept. Debian 12's own nodejs is 18; the Azure JS SDK declares Node >= 20.
+if $test_deps; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 
-sudo=""
-[[ "$(id -u)" -ne 0 ]] && sudo="sudo"
-echo "installing: ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo=""
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The JavaScript SDK suite's packages, exactly as locked, when absent or older than the lock file
+# (npm writes node_modules/.package-lock.json on every install).
+if $test_deps; then
+  js="$root/tests/clients/js"
+  if [[ ! -f "$js/node_modules/.package-lock.json" || "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]]; then
+    node_major="$(node -p 'process.versions.node.split(".")[0]')"
+    [[ "$node_major" -ge 20 ]] || echo "warning: Node $(node --version) is older than the Azure JS SDK's minimum (20)" >&2
+    echo "installing the JavaScript SDK suite's npm packages (npm ci in tests/clients/js)" >&2
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

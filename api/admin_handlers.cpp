@@ -211,8 +211,6 @@ void add_not_implemented_routes(Router& router) {
       "/providers/Microsoft.Compute/locations/{l}/tenantLevelSharedGallerySubscriptions/{s}/sharedGalleries/{g}/accept",
       "/providers/Microsoft.Compute/locations/{l}/tenantLevelSharedGallerySubscriptions/{s}/sharedGalleries/{g}/reject",
       "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{n}",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments",
-      "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{n}",
   };
   for (const char* path : kPaths)
     for (const char* method : {"GET", "PUT", "PATCH", "DELETE", "POST"})
@@ -235,6 +233,7 @@ Router build_router(Services& services) {
   add_source_routes(router, services);
   add_authorization_routes(router, services);
   add_sharing_routes(router, services);
+  add_deployment_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/deployment_runner.h"
 #include "api/pipeline.h"
 #include "api/server.h"
 #include "api/tls_material.h"
@@ -26,6 +27,7 @@ struct App::Impl {
   std::unique_ptr<TokenService> tokens;
   std::unique_ptr<Services> services;
   std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<DeploymentRunner> deployments;  // writes through the pipeline: stopped first
   std::unique_ptr<Server> server;
 };
 
@@ -170,6 +172,9 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
       Services{*impl->emulator, *impl->tokens, impl->tls.ca_cert_pem, kVersion, "AzEmu"});
   impl->pipeline = std::make_unique<Pipeline>(*impl->services, *impl->ids,
                                               options.log_requests ? AccessLog(print_access_log) : AccessLog());
+  impl->deployments = std::make_unique<DeploymentRunner>(
+      *impl->emulator, [p = impl->pipeline.get()](const HttpRequest& r, const Principal& who) { return p->handle_as(r, who); });
+  impl->services->deployments = impl->deployments.get();
 
   ServerOptions server_options;
   server_options.host = options.host;
@@ -186,6 +191,7 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
       [emulator] { emulator->settle(); });
   if (!server) return std::move(server).error();
   impl->server = std::move(*server);
+  impl->deployments->resume();  // deployments a previous run left unfinished
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -208,6 +214,7 @@ TokenService& App::tokens() { return *impl_->tokens; }
 void App::run_until_signal() { impl_->server->run_until_signal(); }
 
 void App::stop() {
+  if (impl_->deployments) impl_->deployments->stop();
   if (impl_->server) impl_->server->stop();
 }
 

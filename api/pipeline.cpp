@@ -56,7 +56,7 @@ HttpResponse Pipeline::unmatched(const RequestContext& ctx, bool other_method) c
 }
 
 std::optional<HttpResponse> Pipeline::authenticate(RequestContext& ctx, const Route& route) {
-  if (!route.authenticated) return std::nullopt;
+  if (!route.authenticated || ctx.principal) return std::nullopt;  // handle_as: already known
   auto principal = services_.tokens.authenticate(ctx.request.header("Authorization"));
   if (principal) {
     ctx.principal = *principal;
@@ -129,8 +129,18 @@ HttpResponse Pipeline::dispatch(RequestContext& ctx) {
 }
 
 HttpResponse Pipeline::handle(const HttpRequest& request) {
-  const auto started = std::chrono::steady_clock::now();
   RequestContext ctx{request, parse_target(request.target), {}, {}, nullptr, base_url_of(request), ids_.uuid(), {}};
+  return run(ctx);
+}
+
+HttpResponse Pipeline::handle_as(const HttpRequest& request, const Principal& principal) {
+  RequestContext ctx{request, parse_target(request.target), {}, {}, &principal, base_url_of(request), ids_.uuid(), {}};
+  return run(ctx);
+}
+
+HttpResponse Pipeline::run(RequestContext& ctx) {
+  const HttpRequest& request = ctx.request;
+  const auto started = std::chrono::steady_clock::now();
   HttpResponse response;
   try {
     response = dispatch(ctx);

@@ -31,10 +31,14 @@ class Pipeline {
   Pipeline(Services& services, IdGenerator& ids, AccessLog log = {});
 
   HttpResponse handle(const HttpRequest& request);
+  // A request made on a principal's behalf by the emulator itself (a template deployment's
+  // resource writes): every stage but authentication, which the principal stands for.
+  HttpResponse handle_as(const HttpRequest& request, const Principal& principal);
   // A request the server refused before parsing finished (413 body too large, 400 malformed).
   HttpResponse rejected(int status, const std::string& reason) const;
 
  private:
+  HttpResponse run(RequestContext& ctx);
   HttpResponse dispatch(RequestContext& ctx);
   HttpResponse unmatched(const RequestContext& ctx, bool other_method) const;
   std::optional<HttpResponse> authenticate(RequestContext& ctx, const Route& route);

@@ -12,6 +12,7 @@ class Emulator;
 namespace acg::api {
 
 class TokenService;
+class DeploymentRunner;
 
 // What the handlers need; owned by the App, outliving every request.
 struct Services {
@@ -20,6 +21,7 @@ struct Services {
   std::string ca_certificate_pem;
   std::string version;     // emulator version for /_emulator/health
   std::string cloud_name;  // name in the metadata document
+  DeploymentRunner* deployments = nullptr;  // set once the pipeline it writes through exists
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
@@ -30,6 +32,7 @@ void add_admin_routes(Router& router, Services& services);         // /_emulator
 void add_source_routes(Router& router, Services& services);        // VM generalize (source resources)
 void add_authorization_routes(Router& router, Services& services); // role assignments and definitions
 void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
+void add_deployment_routes(Router& router, Services& services);    // ARM template deployments
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

@@ -99,6 +99,8 @@ template Result<json> Emulator::read(const std::function<Result<json>()>&);
 template Result<ListPage> Emulator::read(const std::function<Result<ListPage>()>&);
 template Result<std::optional<json>> Emulator::write(const std::function<Result<std::optional<json>>()>&);
 template Result<std::vector<json>> Emulator::read(const std::function<Result<std::vector<json>>()>&);
+template Result<bool> Emulator::write(const std::function<Result<bool>()>&);
+template Result<std::vector<std::string>> Emulator::read(const std::function<Result<std::vector<std::string>>()>&);
 
 Result<std::optional<json>> Emulator::load(const std::string& id) {
   auto row = store_->get(id);

@@ -157,6 +157,25 @@ class Emulator {
   // region is given). definition.names = {gallery, image}. 404 when there is none.
   Result<nlohmann::json> latest_version(const ResourceRef& definition, const std::string& region);
 
+  // --- Template deployments (Microsoft.Resources/deployments; emulator/arm_template.h) ---
+  // A deployment is stored below its resource group (deleted with it) as the resource GET
+  // shows, plus members named "acg:..." the api layer keeps to itself: the request as sent,
+  // the deploying principal, the per-resource operation records.
+  //
+  //   start_deployment()       Accepted   (refused while the same name is Accepted/Running)
+  //   update_deployment()      Running -> Succeeded | Failed | Canceled  (api/deployment_runner)
+  Result<WriteOutcome> start_deployment(const std::string& sub, const std::string& rg, const std::string& name,
+                                        nlohmann::json record);
+  Result<nlohmann::json> get_deployment(const std::string& sub, const std::string& rg, const std::string& name);
+  Result<ListPage> list_deployments(const std::string& sub, const std::string& rg, const std::string& continuation);
+  // true when it existed. 409 DeploymentActive while it runs.
+  Result<bool> delete_deployment(const std::string& sub, const std::string& rg, const std::string& name);
+  // Changes the stored record in one transaction; 404 DeploymentNotFound once it is gone.
+  Result<nlohmann::json> update_deployment(const std::string& sub, const std::string& rg, const std::string& name,
+                                           const std::function<Status(nlohmann::json& record)>& change);
+  // Every deployment still Accepted or Running (to resume after a restart): their ids.
+  Result<std::vector<std::string>> active_deployments();
+
   // --- Access control (emulator/access_control.h) ---
   // Role assignments and custom role definitions live as resources under their scope
   // (deleting the scope deletes them); an index in memory answers authorize().

@@ -17,6 +17,8 @@
 #           replication status, version updates that PUT without the source, error paths,
 #           delete order (versions, definitions, gallery)
 #   paging  emulator with --page-size 2: az must follow nextLink
+#   deploy  emulator with --replication-speed instant: ARM template deployments (az deployment
+#           group validate/create/show/list/wait/export/delete, deployment operations, errors)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -697,11 +699,108 @@ AzPagingGallery5" "galleries"
     end
 }
 
+# ---------------------------------------------------------------------------------------------
+# Phase 5: ARM template deployments (az deployment group ...; --replication-speed instant)
+
+TEMPLATES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../templates" && pwd)
+phase_deploy() {
+    start_emulator deploy --replication-speed instant || return 0
+    local RG=az-deploy-rg T=$TEMPLATES/gallery.json P=$TEMPLATES/gallery.parameters.json
+    local G=AzDeployGallery GID
+    GID="/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.Compute/galleries/$G"
+    setup_cli deploy
+
+    begin "deploy: group create"
+    az_run group create -n "$RG" -l westus --query properties.provisioningState -o tsv &&
+        expect_rc 0 && expect_out "Succeeded" "group provisioningState"
+    end
+
+    begin "deploy: deployment group validate (4 resources, nothing written)"
+    az_run deployment group validate -g "$RG" --template-file "$T" --parameters "@$P" \
+        --query "[properties.provisioningState, length(properties.validatedResources)]" -o tsv &&
+        expect_rc 0 && expect_out "Succeeded
+4" "validation" &&
+        az_run sig show -g "$RG" -r "$G" && expect_rc 3 && expect_in_output "ResourceNotFound"
+    end
+
+    begin "deploy: deployment group create (parameters file + override; gallery, definition, replicated version)"
+    az_run deployment group create -g "$RG" -n gallery --template-file "$T" --parameters "@$P" --parameters versionName=1.0.0 \
+        --query "[properties.provisioningState, properties.outputs.galleryUniqueName.value, properties.outputs.regionCount.value, properties.outputs.replication.value]" \
+        -o tsv && expect_rc 0 && expect_out "Succeeded
+$SUB-${G^^}
+2
+Succeeded" "deployment"
+    end
+
+    begin "deploy: the deployed version replicated to both regions (sig image-version show --expand ReplicationStatus)"
+    az_run sig image-version show -g "$RG" -r "$G" -i ubuntu-lts -e 1.0.0 --expand ReplicationStatus \
+        --query "[replicationStatus.aggregatedState, join(',', sort(publishingProfile.targetRegions[].name)), publishingProfile.targetRegions[0].regionalReplicaCount]" \
+        -o tsv && expect_rc 0 && expect_out "Completed
+East US 2,West US
+2" "version"
+    end
+
+    begin "deploy: deployment group show / list"
+    az_run deployment group show -g "$RG" -n gallery \
+        --query "[properties.provisioningState, properties.parameters.galleryName.value, length(properties.outputResources)]" -o tsv &&
+        expect_rc 0 && expect_out "Succeeded
+$G
+4" "deployment" &&
+        az_run deployment group list -g "$RG" --query "[].name" -o tsv && expect_rc 0 && expect_out "gallery" "deployments"
+    end
+
+    begin "deploy: deployment operation group list (one Succeeded operation per resource)"
+    az_run deployment operation group list -g "$RG" -n gallery \
+        --query "[].[properties.targetResource.resourceType, properties.provisioningState]" -o tsv &&
+        expect_rc 0 && expect_out "Microsoft.Compute/snapshots	Succeeded
+Microsoft.Compute/galleries	Succeeded
+Microsoft.Compute/galleries/images	Succeeded
+Microsoft.Compute/galleries/images/versions	Succeeded" "operations"
+    end
+
+    begin "deploy: --no-wait, then deployment group wait --created"
+    az_run deployment group create -g "$RG" -n second --template-file "$T" --parameters "@$P" --parameters versionName=1.1.0 --no-wait &&
+        expect_rc 0 && expect_out "" "output" &&
+        az_run deployment group wait -g "$RG" -n second --created && expect_rc 0 &&
+        az_run sig image-version list -g "$RG" -r "$G" -i ubuntu-lts --query "sort([].name)" -o tsv &&
+        expect_rc 0 && expect_out "1.0.0
+1.1.0" "versions"
+    end
+
+    begin "deploy: a value outside allowedValues is refused before anything runs (InvalidTemplate)"
+    az_run deployment group create -g "$RG" -n bad-param --template-file "$T" --parameters "@$P" --parameters osType=Solaris &&
+        expect_rc 1 && expect_in_output "InvalidTemplate" && expect_in_output "allowed value(s): 'Linux,Windows'" &&
+        az_run deployment group show -g "$RG" -n bad-param && expect_rc 3 && expect_in_output "DeploymentNotFound"
+    end
+
+    begin "deploy: a resource the service refuses fails the deployment with its error (DeploymentFailed > InvalidParameter)"
+    az_run deployment group create -g "$RG" -n bad-version --template-file "$T" --parameters "@$P" --parameters versionName=1.0 &&
+        expect_rc 1 && expect_in_output "DeploymentFailed" && expect_in_output "InvalidParameter" &&
+        az_run deployment group show -g "$RG" -n bad-version --query "[properties.provisioningState, properties.error.details[0].target]" -o tsv &&
+        expect_rc 0 && expect_out "Failed
+galleryImageVersionName" "failed deployment"
+    end
+
+    begin "deploy: deployment group export (the template as deployed)"
+    # az prints the exported template whole (it ignores --query here): read it with Python.
+    az_run deployment group export -g "$RG" -n gallery && expect_rc 0 &&
+        OUT=$(python3 -c 'import json, sys; t = json.loads(sys.stdin.read()); print(t["contentVersion"], len(t["resources"]), t["resources"][1]["resources"][0]["type"])' <<<"$OUT") &&
+        expect_out "1.0.0.0 3 images" "template"
+    end
+
+    begin "deploy: deployment group delete keeps the resources"
+    az_run deployment group delete -g "$RG" -n gallery && expect_rc 0 &&
+        az_run deployment group show -g "$RG" -n gallery && expect_rc 3 && expect_in_output "DeploymentNotFound" &&
+        az_run sig show -g "$RG" -r "$G" --query id -o tsv && expect_rc 0 && expect_out "$GID" "gallery"
+    end
+}
+
 T_START=$(now_us)
 phase_main
 phase_publish
 phase_async
 phase_paging
+phase_deploy
 T_END=$(now_us)
 echo "(az suite ran $(((T_END - T_START) / 1000000)) s)" >&2
 echo "az: $PASSED passed, $FAILED failed"

@@ -21,6 +21,7 @@ Set ACG_SUITE_TRACEBACK=1 to print Python tracebacks of failing steps.
 
 import datetime
 import logging
+import json
 import os
 import sys
 import time
@@ -670,6 +671,73 @@ def test_async(s, c):
 
 
 # ---------------------------------------------------------------------------------------------
+# 7. ARM template deployments (azure-mgmt-resource deployments, api-version 2022-09-01)
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "templates")
+
+
+def gallery_template():
+    with open(os.path.join(TEMPLATES, "gallery.json")) as f:
+        return json.load(f)
+
+
+def test_deployments(s, c):
+    rg, dep = "rg-py-deploy", c.res.deployments
+    params = {"galleryName": {"value": "pyDeployGallery"}, "replicaCount": {"value": 2}}
+
+    with s.step("deployments: begin_validate lists the 4 resources and writes nothing") as st:
+        c.res.resource_groups.create_or_update(rg, {"location": "westus"})
+        result = finish(dep.begin_validate(rg, "py", {"properties": {"mode": "Incremental", "template": gallery_template(),
+                                                                       "parameters": params}}), LRO_TIMEOUT_S)
+        st.check(result.error is None, f"validation error {result.error}")
+        st.check(len(result.properties.validated_resources) == 4, f"validated {result.properties.validated_resources}")
+        st.expect_error(lambda: c.cmp.galleries.get(rg, "pyDeployGallery"), ResourceNotFoundError, status=404,
+                        what="gallery before the deployment")
+
+    with s.step("deployments: begin_create_or_update polls to Succeeded with outputs") as st:
+        result = finish(dep.begin_create_or_update(rg, "py", {"properties": {"mode": "Incremental",
+                                                                             "template": gallery_template(),
+                                                                             "parameters": params}}), LRO_TIMEOUT_S)
+        p = result.properties
+        st.check(p.provisioning_state == "Succeeded", f"state {p.provisioning_state} error {p.error}")
+        st.check(p.outputs["regionCount"]["value"] == 2, f"outputs {p.outputs}")
+        st.check(p.outputs["galleryUniqueName"]["value"] == f"{SUB}-PYDEPLOYGALLERY", f"outputs {p.outputs}")
+        version = c.cmp.gallery_image_versions.get(rg, "pyDeployGallery", "ubuntu-22.04", "1.0.0",
+                                                   expand="ReplicationStatus")
+        st.check(version.replication_status.aggregated_state == "Completed",
+                 f"replication {version.replication_status}")
+
+    with s.step("deployments: get, list_by_resource_group, check_existence, operations list") as st:
+        st.check(dep.get(rg, "py").properties.provisioning_state == "Succeeded", "get")
+        st.check([d.name for d in dep.list_by_resource_group(rg)] == ["py"], "list")
+        st.check(dep.check_existence(rg, "py") is True and dep.check_existence(rg, "nope") is False, "check_existence")
+        ops = list(c.res.deployment_operations.list(rg, "py"))
+        types = [o.properties.target_resource.resource_type for o in ops]
+        st.check(types[-1] == "Microsoft.Compute/galleries/images/versions" and len(ops) == 4, f"operations {types}")
+        st.check(all(o.properties.provisioning_state == "Succeeded" for o in ops), "operation states")
+
+    with s.step("deployments: a refused parameter raises HttpResponseError InvalidTemplate (400)") as st:
+        bad = dict(params, osType={"value": "Solaris"})
+        st.expect_error(lambda: finish(dep.begin_create_or_update(rg, "py-bad", {"properties": {
+            "mode": "Incremental", "template": gallery_template(), "parameters": bad}}), LRO_TIMEOUT_S),
+            HttpResponseError, status=400, code="InvalidTemplate", what="allowedValues violation")
+
+    with s.step("deployments: a failing resource raises HttpResponseError DeploymentFailed from the poller") as st:
+        bad = dict(params, versionName={"value": "1.0"})
+        e = st.expect_error(lambda: finish(dep.begin_create_or_update(rg, "py-fail", {"properties": {
+            "mode": "Incremental", "template": gallery_template(), "parameters": bad}}), LRO_TIMEOUT_S),
+            HttpResponseError, code="DeploymentFailed", what="bad version name")
+        if e is not None:
+            st.check(e.error.details and e.error.details[0].code == "InvalidParameter", f"details {describe(e)}")
+
+    with s.step("deployments: begin_delete, resources stay; resource group delete") as st:
+        finish(dep.begin_delete(rg, "py"), LRO_TIMEOUT_S)
+        st.check(dep.check_existence(rg, "py") is False, "deployment still exists")
+        st.check(c.cmp.galleries.get(rg, "pyDeployGallery").name == "pyDeployGallery", "gallery gone")
+        finish(c.res.resource_groups.begin_delete(rg), LRO_TIMEOUT_S)
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def run_tests(suite, emu, payload):
@@ -686,7 +754,7 @@ def main(argv):
     phases = [
         # Writes are synchronous here: nothing should poll; a small interval guards against hot loops.
         ("main", [], (0.1, [test_auth, test_resource_groups, test_galleries, test_publish, test_source_enums,
-                            test_errors])),
+                            test_errors, test_deployments])),
         ("paging", ["--page-size", "2"], (0.1, [test_gallery_paging])),
         # Retry-After: 1 from the server paces the polls; polling_interval=0 adds no delay of its own.
         ("async", ["--operation-delay-ms", "300"], (0, [test_async])),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Real Azure JavaScript SDK (npm: @azure/arm-compute, @azure/arm-resources, @azure/identity)
-// against acg-emulator.
+// Real Azure JavaScript SDK (npm: @azure/arm-compute, @azure/arm-resources,
+// @azure/arm-resourcesdeployments, @azure/identity) against acg-emulator.
 //
 //     node tests/clients/js/run.mjs [path-to-acg-emulator-binary]
 //
@@ -15,7 +15,7 @@
 // Emulators (phases):
 //   main         --replication-speed instant, a config with a consumer subscription: auth, resource
 //                groups, galleries, definitions, sources, versions, sharing, error paths, deletes,
-//                the api-versions the SDK sent
+//                ARM template deployments, the api-versions the SDK sent
 //   paging       --page-size 2: lists across several pages
 //   lro          --operation-delay-ms 1500: gallery and resource-group writes are long-running, the
 //                SDK must really poll (Azure-AsyncOperation, Location)
@@ -24,11 +24,12 @@
 //
 // Set ACG_SUITE_TRACEBACK=1 to print the stack of unexpected errors in failing steps.
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClientSecretCredential, AuthenticationRequiredError } from "@azure/identity";
 import { ComputeManagementClient, isRestError } from "@azure/arm-compute";
 import { ResourceManagementClient } from "@azure/arm-resources";
+import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
 import {
   CLIENT_ID, SECRET, SUB, TENANT, Recorder, StepFailed, apiVersionOf, describe, finish, pathOf, runPhases,
 } from "./harness.mjs";
@@ -37,12 +38,14 @@ const HOME = "westus";
 // Pollers default to 2 s between polls; the emulator answers within milliseconds.
 const LRO = { updateIntervalInMs: 10 };
 
-// What @azure/arm-compute 24.1 and @azure/arm-resources 7.0 send (azure-sdks.md table).
+// What @azure/arm-compute 24.1, @azure/arm-resources 7.0 and @azure/arm-resourcesdeployments 2.0
+// send (azure-sdks.md table).
 const EXPECTED_API_VERSIONS = {
   galleries: "2025-03-03", // galleries, images, versions, sharing, sharedGalleries
   images: "2026-03-01", // Microsoft.Compute/images (managed images)
   snapshots: "2025-01-02",
   resourcegroups: "2025-04-01",
+  deployments: "2026-06-01", // deployments, deploymentOperations
 };
 
 const CONSUMER_SUB = "55555555-0000-0000-0000-0000000005c0";
@@ -52,7 +55,7 @@ const CONSUMER = { clientId: "c0000000-0000-0000-0000-0000000005c1", objectId: "
 // ---------------------------------------------------------------------------------------------
 // Clients and bodies
 
-/** A credential and both management clients for one principal, recording every exchange. */
+/** A credential and the management clients for one principal, recording every exchange. */
 function makeClients(emu, { clientId = CLIENT_ID, secret = SECRET, subscription = SUB, rec = new Recorder() } = {}) {
   const credential = new ClientSecretCredential(TENANT, clientId, secret, {
     authorityHost: emu.url, // the emulator is its own token service
@@ -68,6 +71,8 @@ function makeClients(emu, { clientId = CLIENT_ID, secret = SECRET, subscription 
     // The two SDK generations name the scopes option differently (azure-sdks.md, pitfall 13).
     compute: new ComputeManagementClient(credential, subscription, { ...common, credentials: { scopes: [scope] } }),
     resources: new ResourceManagementClient(credential, subscription, { ...common, credentialScopes: [scope] }),
+    // Microsoft.Resources/deployments left @azure/arm-resources in 7.0 for this (TypeSpec) package.
+    deployments: new DeploymentsClient(credential, subscription, { ...common, credentials: { scopes: [scope] } }),
   };
 }
 
@@ -514,9 +519,104 @@ async function testDeletes(s, c, rg, gal) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// main phase: ARM template deployments (Microsoft.Resources/deployments)
+
+const GALLERY_TEMPLATE = JSON.parse(readFileSync(new URL("../templates/gallery.json", import.meta.url), "utf8"));
+
+function deploymentBody(parameters) {
+  return { properties: { mode: "Incremental", template: GALLERY_TEMPLATE, parameters } };
+}
+
+async function testDeployments(s, c) {
+  const rg = "rg-js-deploy";
+  const gal = "jsDeployGallery";
+  const dep = c.deployments.deployments;
+  const params = { galleryName: { value: gal }, replicaCount: { value: 2 } };
+
+  await s.step("deployments: beginValidateAndWait lists the 4 resources and writes nothing", async (st) => {
+    await c.resources.resourceGroups.createOrUpdate(rg, { location: HOME });
+    const result = await dep.beginValidateAndWait(rg, "js", deploymentBody(params), LRO);
+    st.eq(result.error, undefined, "validation error");
+    const validated = result.properties?.validatedResources ?? [];
+    st.eq(validated.length, 4, `validatedResources (${JSON.stringify(validated.map((r) => r.id))})`);
+    await st.expectRestError(() => c.compute.galleries.get(rg, gal), 404, "ResourceNotFound", "gallery before the deployment");
+    st.eq((await dep.checkExistence(rg, "js")).body, false, "deployment exists after validate");
+  });
+
+  await s.step("deployments: beginCreateOrUpdateAndWait polls to Succeeded with outputs; the version replicated", async (st) => {
+    const mark = c.rec.mark();
+    const d = await dep.beginCreateOrUpdateAndWait(rg, "js", deploymentBody(params), LRO);
+    const first = c.rec.since(mark)[0];
+    st.eq([first?.method, first?.status], ["PUT", 201], "initial response");
+    st.check(/\/deployments\/js\/operationStatuses\//i.test(first?.asyncOperation ?? ""),
+      `Azure-AsyncOperation ${first?.asyncOperation}`);
+    const p = d.properties;
+    st.eq([d.name, d.id], ["js", `${rgId(rg)}/providers/Microsoft.Resources/deployments/js`], "name, id");
+    st.check(p?.provisioningState === "Succeeded", `provisioningState ${p?.provisioningState} error ${JSON.stringify(p?.error)}`);
+    st.eq(p?.outputs?.regionCount?.value, 2, "outputs.regionCount.value");
+    st.eq(p?.outputs?.galleryUniqueName?.value, uniqueName(gal), "outputs.galleryUniqueName.value");
+    const v = await c.compute.galleryImageVersions.get(rg, gal, "ubuntu-22.04", "1.0.0", { expand: "ReplicationStatus" });
+    st.eq(v.replicationStatus?.aggregatedState, "Completed", "version replication aggregatedState");
+    st.eq(regionsOf(v), { westus: [2, "Standard_LRS"], eastus: [1, "Standard_ZRS"] }, "version targetRegions");
+    st.eq((await c.compute.galleries.get(rg, gal)).tags, { deployedBy: "js" }, "gallery tags (deployment().name)");
+  });
+
+  await s.step("deployments: get, listByResourceGroup, checkExistence (true / false)", async (st) => {
+    const d = await dep.get(rg, "js");
+    st.eq([d.name, d.properties?.provisioningState, d.properties?.mode], ["js", "Succeeded", "Incremental"],
+      "name, provisioningState, mode");
+    st.eq(await names(dep.listByResourceGroup(rg)), ["js"], "listByResourceGroup");
+    const mark = c.rec.mark();
+    st.eq((await dep.checkExistence(rg, "js")).body, true, "existing deployment");
+    st.eq((await dep.checkExistence(rg, "nope")).body, false, "missing deployment");
+    st.eq(c.rec.since(mark).map((e) => [e.method, e.status]), [["HEAD", 204], ["HEAD", 404]], "exchanges");
+  });
+
+  await s.step("deployments: deploymentOperations.list has 4 Succeeded operations, the version last", async (st) => {
+    const ops = await collect(c.deployments.deploymentOperations.list(rg, "js"));
+    const types = ops.map((o) => o.properties?.targetResource?.resourceType);
+    st.eq(ops.length, 4, `operations (${JSON.stringify(types)})`);
+    st.eq(types.at(-1), "Microsoft.Compute/galleries/images/versions", "type of the last operation");
+    st.eq(ops.map((o) => o.properties?.provisioningState), ["Succeeded", "Succeeded", "Succeeded", "Succeeded"],
+      "operation states");
+  });
+
+  await s.step("deployments: a refused parameter (allowedValues) is RestError 400 InvalidTemplate", async (st) => {
+    const e = await st.expectRestError(() => dep.beginCreateOrUpdateAndWait(rg, "js-bad",
+      deploymentBody({ ...params, osType: { value: "Solaris" } }), LRO), 400, "InvalidTemplate", "osType Solaris");
+    if (isRestError(e)) st.check(/Solaris/.test(e.message), `message does not name the value: ${e.message}`);
+    st.eq((await dep.checkExistence(rg, "js-bad")).body, false, "refused deployment exists");
+  });
+
+  await s.step("deployments: a failing resource fails the poller with a plain Error naming DeploymentFailed", async (st) => {
+    const e = await st.expectRejection(() => dep.beginCreateOrUpdateAndWait(rg, "js-fail",
+      deploymentBody({ ...params, versionName: { value: "1.0" } }), LRO), "versionName 1.0");
+    if (e) {
+      // core-lro reports a Failed operation as a plain Error, not a RestError (azure-sdks.md pitfall 20).
+      st.check(!isRestError(e) && !(e instanceof StepFailed), `error ${describe(e)}, expected a plain Error`);
+      st.check(/DeploymentFailed/.test(e.message), `message ${JSON.stringify(e.message)}`);
+    }
+    const d = await dep.get(rg, "js-fail");
+    st.eq(d.properties?.provisioningState, "Failed", "provisioningState of the failed deployment");
+    st.eq(d.properties?.error?.code, "DeploymentFailed", "error.code");
+    st.eq(d.properties?.error?.details?.[0]?.code, "InvalidParameter", "error.details[0].code (the version's own error)");
+  });
+
+  await s.step("deployments: beginDeleteAndWait removes the deployment, the resources stay; resource group delete", async (st) => {
+    await dep.beginDeleteAndWait(rg, "js", LRO);
+    st.eq((await dep.checkExistence(rg, "js")).body, false, "deployment exists after delete");
+    st.eq((await c.compute.galleries.get(rg, gal)).name, gal, "gallery after the deployment's delete");
+    await c.resources.resourceGroups.beginDeleteAndWait(rg, LRO);
+    st.eq((await c.resources.resourceGroups.checkExistence(rg)).body, false, `${rg} exists after delete`);
+  });
+}
+
 /** Which api-version family a request path belongs to, for EXPECTED_API_VERSIONS. */
 function familyOf(path) {
   const p = path.toLowerCase();
+  // deploymentOperations.list leaves /providers/Microsoft.Resources out of its path, as the REST spec does.
+  if (/\/resourcegroups\/[^/]+\/(providers\/microsoft\.resources\/)?deployments\//.test(p)) return "deployments";
   if (p.includes("/microsoft.compute/galleries") || p.includes("/sharedgalleries")) return "galleries";
   if (p.includes("/microsoft.compute/images")) return "images";
   if (p.includes("/microsoft.compute/snapshots")) return "snapshots";
@@ -526,7 +626,8 @@ function familyOf(path) {
 
 async function testApiVersions(s, c) {
   await s.step(`api-versions: compute ${EXPECTED_API_VERSIONS.galleries}, images ${EXPECTED_API_VERSIONS.images}, ` +
-    `snapshots ${EXPECTED_API_VERSIONS.snapshots}, resources ${EXPECTED_API_VERSIONS.resourcegroups} sent and accepted`, async (st) => {
+    `snapshots ${EXPECTED_API_VERSIONS.snapshots}, resources ${EXPECTED_API_VERSIONS.resourcegroups}, ` +
+    `deployments ${EXPECTED_API_VERSIONS.deployments} sent and accepted`, async (st) => {
     const seen = {};
     for (const e of c.rec.entries) {
       const family = familyOf(new URL(e.url).pathname);
@@ -556,6 +657,7 @@ async function runMain(s, emu) {
   await testSharing(s, c, rg);
   await testErrors(s, c, rg, gal, ctx);
   await testDeletes(s, c, rg, gal);
+  await testDeployments(s, c);
   await testApiVersions(s, c);
 }
 

@@ -11,9 +11,16 @@ using nlohmann::json;
 
 namespace {
 
-// One cloud entry of the newer metadata schema (api-version 2019-05-01 and later), read by
-// ARM_CLOUD_METADATA_URL in az and by Terraform's metadata_host.
-json cloud_entry(const std::string& base, const std::string& name) {
+// How a client signs in, as the newer metadata schema says it.
+struct Login {
+  std::string endpoint;
+  std::string tenant;
+  std::string identity_provider;
+};
+
+// One cloud of the newer metadata schema (api-version 2019-05-01 and later): every endpoint
+// and resource id is the emulator itself; DNS suffixes stay Azure's (nothing here serves them).
+json cloud_entry(const std::string& base, const std::string& name, const Login& login) {
   return json{{"name", name},
               {"resourceManager", base + "/"},
               {"portal", base + "/_emulator/ui"},
@@ -33,13 +40,14 @@ json cloud_entry(const std::string& base, const std::string& name) {
               {"ossrDbmsResourceId", base + "/"},
               {"vmImageAliasDoc", base + "/_emulator/vm-image-aliases.json"},
               {"authentication",
-               {{"loginEndpoint", base + "/adfs"},
+               {{"loginEndpoint", login.endpoint},
                 {"audiences", json::array({"https://management.core.windows.net/", "https://management.azure.com/"})},
-                {"tenant", "adfs"},
-                {"identityProvider", "ADFS"}}},
+                {"tenant", login.tenant},
+                {"identityProvider", login.identity_provider}}},
               {"suffixes",
                {{"storage", "core.windows.net"},
                 {"keyVaultDns", "vault.azure.net"},
+                {"mhsmDns", "managedhsm.azure.net"},
                 {"acrLoginServer", "azurecr.io"},
                 {"sqlServerHostname", "database.windows.net"},
                 {"mysqlServerEndpoint", "mysql.database.azure.com"},
@@ -47,6 +55,8 @@ json cloud_entry(const std::string& base, const std::string& name) {
                 {"mariadbServerEndpoint", "mariadb.database.azure.com"},
                 {"synapseAnalytics", "dev.azuresynapse.net"},
                 {"attestationEndpoint", "attest.azure.net"},
+                {"azureFrontDoorEndpointSuffix", "azurefd.net"},
+                {"storageSyncEndpointSuffix", "afs.azure.net"},
                 {"azureDataLakeStoreFileSystem", "azuredatalakestore.net"},
                 {"azureDataLakeAnalyticsCatalogAndJob", "azuredatalakeanalytics.net"}}}};
 }
@@ -61,10 +71,22 @@ json legacy_metadata(const std::string& base) {
                 {"audiences", json::array({"https://management.core.windows.net/", "https://management.azure.com/"})}}}};
 }
 
+// Three shapes, by api-version, as ARM answers them:
+//   < 2019-05-01                object, 2015-01-01 fields   az cloud register (discovery)
+//   2019-05-01 .. 2022-08-xx    array of clouds             az's ARM_CLOUD_METADATA_URL (its default is 2019-05-01)
+//   >= 2022-09-01               one cloud object            Terraform (go-azure-sdk's environments.FromEndpoint)
+// az and MSAL need the ADFS-style authority (no instance discovery offline). go-azure-sdk posts
+// to "{loginEndpoint}/{tenant}/oauth2/v2.0/token" and takes any tenant other than "common" or
+// identity provider other than "AAD" for Azure Stack, which the azurerm provider refuses: it
+// gets the emulator's root as loginEndpoint (whose /{tenant}/oauth2/v2.0/token is served).
 HttpResponse metadata_endpoints(RequestContext& ctx, const Services& services) {
   const std::string version = ctx.query("api-version");
-  if (!version.empty() && version < "2019-05-01") return json_response(200, legacy_metadata(ctx.base_url));
-  return json_response(200, json::array({cloud_entry(ctx.base_url, services.cloud_name)}));
+  const std::string& base = ctx.base_url;
+  if (!version.empty() && version < "2019-05-01") return json_response(200, legacy_metadata(base));
+  if (!version.empty() && version >= "2022-09-01")
+    return json_response(200, cloud_entry(base, services.cloud_name, Login{base, "common", "AAD"}));
+  return json_response(200,
+                       json::array({cloud_entry(base, services.cloud_name, Login{base + "/adfs", "adfs", "ADFS"})}));
 }
 
 }  // namespace

@@ -30,6 +30,28 @@ ArmError storage_error(const storage::StoreError& e) {
   }
 }
 
+// An open store transaction that rolls back unless committed: also when the code inside it
+// throws (the session turns that into a 500). Left open, every later write would fail with
+// "cannot start a transaction within a transaction" until a restart.
+class OpenTransaction {
+ public:
+  explicit OpenTransaction(storage::Store& store) : store_(store) {}
+  OpenTransaction(const OpenTransaction&) = delete;
+  OpenTransaction& operator=(const OpenTransaction&) = delete;
+  ~OpenTransaction() {
+    if (!committed_) store_.rollback();
+  }
+  storage::StoreStatus commit() {
+    storage::StoreStatus st = store_.commit();
+    committed_ = st.ok();
+    return st;
+  }
+
+ private:
+  storage::Store& store_;
+  bool committed_ = false;
+};
+
 }  // namespace
 
 Emulator::Emulator(std::unique_ptr<storage::Store> store, const Clock& clock, IdGenerator& ids,
@@ -71,15 +93,10 @@ Result<T> Emulator::write(const std::function<Result<T>()>& fn) {
   std::lock_guard lock(mutex_);
   settle_locked();
   if (auto st = store_->begin(); !st.ok()) return storage_error(st.error());
+  OpenTransaction transaction(*store_);
   Result<T> result = fn();
-  if (!result.ok()) {
-    store_->rollback();
-    return result;
-  }
-  if (auto st = store_->commit(); !st.ok()) {
-    store_->rollback();
-    return storage_error(st.error());
-  }
+  if (!result.ok()) return result;
+  if (auto st = transaction.commit(); !st.ok()) return storage_error(st.error());
   ++generation_;
   return result;
 }
@@ -248,17 +265,12 @@ void Emulator::settle_jobs_locked() {
     auto due = store_->due_jobs(clock_.now_ms(), kBatch);
     if (!due.ok() || due.value().empty()) return;
     if (!store_->begin().ok()) return;
+    OpenTransaction transaction(*store_);
     for (storage::ReplicationJobRow& job : due.value()) {
       settle_job(job);
-      if (!store_->put_job(job).ok()) {
-        store_->rollback();
-        return;  // retried on the next settle
-      }
+      if (!store_->put_job(job).ok()) return;  // rolled back, retried on the next settle
     }
-    if (!store_->commit().ok()) {
-      store_->rollback();
-      return;
-    }
+    if (!transaction.commit().ok()) return;
     ++generation_;
     if (static_cast<int>(due.value().size()) < kBatch) return;
   }
@@ -270,6 +282,7 @@ void Emulator::settle_locked() {
   if (!due.ok() || due.value().empty()) return;
   for (storage::OperationRow op : due.value()) {
     if (!store_->begin().ok()) return;
+    OpenTransaction transaction(*store_);
     Result<Finish> finished = op.kind == "delete"  ? finish_deletion(op)
                               : op.kind == "share" ? finish_sharing(op)
                               : op.kind == "purge" ? finish_purge(op)
@@ -282,10 +295,7 @@ void Emulator::settle_locked() {
       if (finished->error) op.error = error_to_json(*finished->error).dump();
       op.end_time = format_arm_time(clock_.now_ms());
     }
-    if (!store_->put_operation(op).ok() || !store_->commit().ok()) {
-      store_->rollback();
-      return;  // retried on the next settle
-    }
+    if (!store_->put_operation(op).ok() || !transaction.commit().ok()) return;  // rolled back, retried later
   }
 }
 

@@ -229,7 +229,10 @@ std::vector<std::string> public_names(const json& gallery) {
   const json& info =
       json_member(json_member(json_member(gallery, "properties"), "sharingProfile"), "communityGalleryInfo");
   std::vector<std::string> out;
-  if (permissions_of(gallery) != "Community" || !info.value("communityGalleryEnabled", false)) return out;
+  // A Community gallery may have been created without communityGalleryInfo (EnableCommunity
+  // refuses it then): no object, no public names.
+  const json& enabled = json_member(info, "communityGalleryEnabled");
+  if (permissions_of(gallery) != "Community" || !enabled.is_boolean() || !enabled.get<bool>()) return out;
   for (const json& name : json_member(info, "publicNames"))
     if (name.is_string()) out.push_back(name);
   return out;

@@ -67,12 +67,68 @@ TEST_CASE("discovery documents carry what MSAL and az need", "[auth]") {
 
   auto legacy = emu.http().request("GET", "/metadata/endpoints?api-version=2015-01-01").json();
   CHECK(legacy["authentication"]["loginEndpoint"].get<std::string>().ends_with("/adfs"));
-  auto clouds = emu.http().request("GET", "/metadata/endpoints?api-version=2022-09-01").json();
+  // az's ARM_CLOUD_METADATA_URL (default api-version 2019-05-01) reads an array of clouds.
+  auto clouds = emu.http().request("GET", "/metadata/endpoints?api-version=2019-05-01").json();
   REQUIRE(clouds.is_array());
   CHECK(clouds[0]["authentication"]["loginEndpoint"].get<std::string>().ends_with("/adfs"));
   CHECK(clouds[0].contains("suffixes"));
   // az with a trailing slash in --endpoint-resource-manager asks for //metadata/endpoints.
   CHECK(emu.http().request("GET", "//metadata/endpoints?api-version=2015-01-01").status == 200);
+}
+
+// What go-azure-sdk's environments.FromEndpoint (Terraform's azurerm metadata_host) does with
+// the 2022-09-01 document: one object; name, resourceManager and microsoftGraphResourceId
+// required; tenant "common" and identity provider "AAD" or it is taken for Azure Stack (which
+// azurerm refuses); a token from "{loginEndpoint}/{tenant}/oauth2/v2.0/token" for the scope
+// "{resourceManager}/.default", then ARM at resourceManager.
+TEST_CASE("the 2022-09-01 metadata document is one cloud that points back at the emulator", "[auth][terraform]") {
+  TestEmulator emu;
+  // The document names the host the client asked for (the test client says "localhost:<port>").
+  const std::string bound = emu.app().base_url();
+  const std::string base = "https://localhost:" + bound.substr(bound.rfind(':') + 1);
+  auto response = emu.http().request("GET", "/metadata/endpoints?api-version=2022-09-01");
+  REQUIRE(response.status == 200);
+  const nlohmann::json cloud = response.json();
+  INFO(cloud.dump());
+  REQUIRE(cloud.is_object());
+  CHECK(cloud["name"] == "AzEmu");
+  CHECK(cloud["resourceManager"] == base + "/");
+  CHECK(cloud["microsoftGraphResourceId"] == base + "/");
+  for (const char* key :
+       {"portal", "graph", "graphAudience", "gallery", "media", "batch", "sqlManagement", "activeDirectoryDataLake",
+        "appInsightsResourceId", "appInsightsTelemetryChannelResourceId", "attestationResourceId",
+        "synapseAnalyticsResourceId", "logAnalyticsResourceId", "ossrDbmsResourceId", "vmImageAliasDoc"}) {
+    INFO(key);
+    REQUIRE(cloud[key].is_string());
+    CHECK(cloud[key].get<std::string>().starts_with(base + "/"));
+  }
+  const nlohmann::json& authentication = cloud["authentication"];
+  CHECK(authentication["loginEndpoint"] == base);
+  CHECK(authentication["tenant"] == "common");
+  CHECK(authentication["identityProvider"] == "AAD");
+  REQUIRE(authentication["audiences"].is_array());
+  CHECK_FALSE(authentication["audiences"].empty());
+  for (const char* key :
+       {"storage", "keyVaultDns", "mhsmDns", "acrLoginServer", "sqlServerHostname", "mysqlServerEndpoint",
+        "postgresqlServerEndpoint", "mariadbServerEndpoint", "synapseAnalytics", "attestationEndpoint",
+        "azureFrontDoorEndpointSuffix", "storageSyncEndpointSuffix", "azureDataLakeStoreFileSystem",
+        "azureDataLakeAnalyticsCatalogAndJob"}) {
+    INFO(key);
+    CHECK(cloud["suffixes"][key].is_string());
+  }
+
+  // The client-secret flow go-azure-sdk builds from it.
+  const std::string token_url =
+      authentication["loginEndpoint"].get<std::string>() + "/" + kTenant + "/oauth2/v2.0/token";
+  const std::string scope = cloud["resourceManager"].get<std::string>() + "/.default";
+  std::string form = "grant_type=client_credentials&client_id=" + kClientId + "&client_secret=" + kSecret + "&scope=";
+  for (char c : scope) form += c == ':' ? std::string("%3A") : c == '/' ? std::string("%2F") : std::string(1, c);
+  auto issued = emu.http().request("POST", path_of(token_url), form, kForm);
+  REQUIRE(issued.status == 200);
+  const std::string token = issued.json()["access_token"];
+  auto subscriptions = get_with_token(emu, kSubsUrl, token);
+  CHECK(subscriptions.status == 200);
+  CHECK(subscriptions.json()["value"][0]["subscriptionId"] == kSub);
 }
 
 TEST_CASE("ARM refuses requests without a valid token of this emulator", "[auth]") {

@@ -330,6 +330,32 @@ TEST_CASE("community galleries: enable once, a public name, no delete until rese
   }
 }
 
+// A Community gallery created without communityGalleryInfo (EnableCommunity refuses it) has no
+// public name; it once made every community lookup and its own delete answer 500.
+TEST_CASE("a Community gallery without communityGalleryInfo breaks neither community reads nor its delete",
+          "[sharing][community]") {
+  Sharing s;
+  REQUIRE(s.gallery("bare", {{"permissions", "Community"}}).status == 201);
+  REQUIRE(s.gallery("pub", {{"permissions", "Community"}, {"communityGalleryInfo", kCommunityInfo}}).status == 201);
+  REQUIRE(s.share("pub", update("EnableCommunity")).status == 200);
+  const std::string name = s.shown("pub")["sharingProfile"]["communityGalleryInfo"]["publicNames"][0];
+  const std::string west = locations(kSameTenantSub, "westus");
+
+  auto found = s.emu.arm("GET", west + "/communityGalleries/" + name + kV);
+  INFO(found.body);
+  CHECK(found.status == 200);
+  auto missing = s.emu.arm("GET", west + "/communityGalleries/nobody-" + guid(1) + kV);
+  INFO(missing.body);
+  CHECK(missing.status == 404);
+  CHECK(missing.error_code() == "ResourceNotFound");
+
+  REQUIRE(s.share("pub", update("Reset")).status == 200);
+  CHECK(s.emu.arm("GET", west + "/communityGalleries/" + name + kV).status == 404);
+  auto deleted = s.emu.arm("DELETE", gallery_of("bare") + kV);
+  INFO(deleted.body);
+  CHECK(deleted.status == 200);
+}
+
 TEST_CASE("a slow share is a long-running operation whose Location answers the update", "[sharing][lro]") {
   Sharing s([](acg::api::AppOptions& o) { o.operation_delay_ms = 150; });
   REQUIRE(s.gallery("grp", {{"permissions", "Groups"}}).status == 201);

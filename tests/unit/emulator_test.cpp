@@ -1,6 +1,7 @@
 // The core's rules without HTTP: a manual clock drives long-running operations.
 
 #include <catch2/catch.hpp>
+#include <stdexcept>
 
 #include "emulator/emulator.h"
 
@@ -38,7 +39,96 @@ struct Fixture {
 
 const std::string kSub(kDefaultSubscriptionId);
 
+// A store that throws from put() once armed, after the row was written (a bug in code that
+// runs inside a write transaction); everything else goes to the real store.
+class ThrowingStore final : public storage::Store {
+ public:
+  explicit ThrowingStore(std::unique_ptr<storage::Store> inner) : inner_(std::move(inner)) {}
+  bool throw_on_put = false;
+
+  storage::StoreStatus begin() override { return inner_->begin(); }
+  storage::StoreStatus commit() override { return inner_->commit(); }
+  void rollback() override { inner_->rollback(); }
+  storage::StoreResult<std::optional<storage::ResourceRow>> get(const std::string& id) override {
+    return inner_->get(id);
+  }
+  storage::StoreStatus put(const storage::ResourceRow& row) override {
+    auto st = inner_->put(row);
+    if (throw_on_put) throw std::runtime_error("injected failure after put");
+    return st;
+  }
+  storage::StoreStatus remove(const std::string& id) override { return inner_->remove(id); }
+  storage::StoreStatus remove_tree(const std::string& id) override { return inner_->remove_tree(id); }
+  storage::StoreResult<storage::ResourcePage> list_children(const std::string& parent_id, const std::string& type,
+                                                            std::int64_t after_seq, int limit) override {
+    return inner_->list_children(parent_id, type, after_seq, limit);
+  }
+  storage::StoreResult<storage::ResourcePage> list_in_scope(const std::string& scope_id, const std::string& type,
+                                                            std::int64_t after_seq, int limit) override {
+    return inner_->list_in_scope(scope_id, type, after_seq, limit);
+  }
+  storage::StoreResult<std::int64_t> count_children(const std::string& parent_id) override {
+    return inner_->count_children(parent_id);
+  }
+  storage::StoreResult<std::optional<storage::OperationRow>> get_operation(const std::string& id) override {
+    return inner_->get_operation(id);
+  }
+  storage::StoreStatus put_operation(const storage::OperationRow& op) override { return inner_->put_operation(op); }
+  storage::StoreResult<std::vector<storage::OperationRow>> due_operations(std::int64_t due_ms) override {
+    return inner_->due_operations(due_ms);
+  }
+  storage::StoreResult<std::optional<std::int64_t>> next_due_ms() override { return inner_->next_due_ms(); }
+  storage::StoreResult<std::vector<storage::OperationRow>> pending_operations_of(const std::string& id) override {
+    return inner_->pending_operations_of(id);
+  }
+  storage::StoreStatus put_job(const storage::ReplicationJobRow& job) override { return inner_->put_job(job); }
+  storage::StoreStatus remove_job(const std::string& artifact_id, const std::string& region) override {
+    return inner_->remove_job(artifact_id, region);
+  }
+  storage::StoreResult<std::vector<storage::ReplicationJobRow>> jobs_of(const std::string& artifact_id) override {
+    return inner_->jobs_of(artifact_id);
+  }
+  storage::StoreResult<std::vector<storage::ReplicationJobRow>> due_jobs(std::int64_t due_ms, int limit) override {
+    return inner_->due_jobs(due_ms, limit);
+  }
+  storage::StoreResult<std::vector<storage::ReplicationJobRow>> active_jobs() override { return inner_->active_jobs(); }
+  storage::StoreResult<std::string> get_meta(const std::string& key) override { return inner_->get_meta(key); }
+  storage::StoreStatus put_meta(const std::string& key, const std::string& value) override {
+    return inner_->put_meta(key, value);
+  }
+  storage::StoreStatus clear() override { return inner_->clear(); }
+
+ private:
+  std::unique_ptr<storage::Store> inner_;
+};
+
 }  // namespace
+
+TEST_CASE("a write that throws rolls its transaction back and later writes still work", "[emulator]") {
+  auto sqlite = storage::open_sqlite_store(":memory:");
+  REQUIRE(sqlite.ok());
+  auto owned = std::make_unique<ThrowingStore>(std::move(sqlite.value()));
+  ThrowingStore& store = *owned;
+  ManualClock clock{1795795200000};
+  IdGenerator ids{7};
+  auto regions = RegionCatalog::builtin("AzureCloud");
+  REQUIRE(regions.ok());
+  Emulator emulator(std::move(owned), clock, ids, std::move(*regions), IdentityDirectory::defaults(), settings_with(0));
+  REQUIRE(emulator.put_resource_group(kSub, "rg", json{{"location", "westus"}}).ok());
+
+  store.throw_on_put = true;
+  CHECK_THROWS(emulator.put_resource(gallery_type(), ResourceRef{kSub, "rg", {"lost"}}, json{{"location", "westus"}}));
+  store.throw_on_put = false;
+
+  // Nothing of the failed write is left, and the store is not stuck inside its transaction.
+  auto lost = emulator.get_resource(gallery_type(), ResourceRef{kSub, "rg", {"lost"}});
+  REQUIRE_FALSE(lost.ok());
+  CHECK(lost.error().status == 404);
+  auto next = emulator.put_resource(gallery_type(), ResourceRef{kSub, "rg", {"kept"}}, json{{"location", "westus"}});
+  INFO((next.ok() ? std::string() : next.error().message));
+  REQUIRE(next.ok());
+  CHECK(emulator.get_resource(gallery_type(), ResourceRef{kSub, "rg", {"kept"}}).ok());
+}
 
 TEST_CASE("operations finish on the emulator's clock, not before", "[emulator][lro]") {
   Fixture f(60000);

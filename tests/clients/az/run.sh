@@ -109,13 +109,13 @@ az_run() {
     local t0 t1
     t0=$(now_us)
     set +e
-    timeout "$AZ_TIMEOUT" az "$@" >"$WORK/az.out" 2>"$WORK/az.err" </dev/null
+    timeout "$AZ_TIMEOUT" az "$@" >"$WORK/az.$LANE.out" 2>"$WORK/az.$LANE.err" </dev/null
     RC=$?
     set -e
     t1=$(now_us)
     ELAPSED_MS=$(((t1 - t0) / 1000))
-    OUT=$(<"$WORK/az.out")
-    ERR=$(<"$WORK/az.err")
+    OUT=$(<"$WORK/az.$LANE.out")
+    ERR=$(<"$WORK/az.$LANE.err")
     if ((RC == 124)); then ERR="timed out after ${AZ_TIMEOUT}s. $ERR"; fi
 }
 
@@ -1104,14 +1104,40 @@ galleryImageVersionName" "failed deployment"
 }
 
 
-# AZ_SUITE_PHASES="share paging" runs only those phases (publish needs main).
+# The phases run in two lanes at once (each phase has its own emulator and az config; publish
+# follows main in the same lane): az is CPU-bound start-up work, so two lanes use both cores.
+# AZ_SUITE_PHASES="share paging" runs only those phases, in one lane (publish needs main).
+LANE=main
+run_lane() { # lane name, phases...
+    LANE=$1
+    shift
+    PIDS=()
+    trap 'for pid in ${PIDS[@]+"${PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done' EXIT
+    local phase
+    for phase in "$@"; do
+        case $phase in
+        main | publish | async | paging | share | deploy) "phase_$phase" ;;
+        *) echo "az suite: unknown phase '$phase' in AZ_SUITE_PHASES" >&2 && exit 2 ;;
+        esac
+    done
+}
+
 T_START=$(now_us)
-for phase in ${AZ_SUITE_PHASES:-main publish async paging share deploy}; do
-    case $phase in
-    main | publish | async | paging | share | deploy) "phase_$phase" ;;
-    *) echo "az suite: unknown phase '$phase' in AZ_SUITE_PHASES" >&2 && exit 2 ;;
-    esac
-done
+if [[ -n ${AZ_SUITE_PHASES:-} ]]; then
+    # shellcheck disable=SC2086
+    (run_lane one $AZ_SUITE_PHASES) | tee "$WORK/lane-one.log"
+else
+    (run_lane a main publish async) >"$WORK/lane-a.log" 2>"$WORK/lane-a.err" &
+    lane_a=$!
+    (run_lane b share deploy paging) >"$WORK/lane-b.log" 2>"$WORK/lane-b.err" &
+    lane_b=$!
+    wait "$lane_a" || echo "FAIL lane a (main publish async) exited $?" >>"$WORK/lane-a.log"
+    wait "$lane_b" || echo "FAIL lane b (share deploy paging) exited $?" >>"$WORK/lane-b.log"
+    cat "$WORK/lane-a.log" "$WORK/lane-b.log"
+    cat "$WORK/lane-a.err" "$WORK/lane-b.err" >&2
+fi
+PASSED=$(cat "$WORK"/lane-*.log | grep -c '^PASS ' || true)
+FAILED=$(cat "$WORK"/lane-*.log | grep -c '^FAIL ' || true)
 T_END=$(now_us)
 echo "(az suite ran $(((T_END - T_START) / 1000000)) s)" >&2
 echo "az: $PASSED passed, $FAILED failed"

@@ -213,7 +213,8 @@ json dashboard_state(Services& s) {
   };
 
   json subscriptions = json::array();
-  for (const json& sub : emulator.identities_json()["subscriptions"]) {
+  const json identities = emulator.identities_json();  // the loop below must not outlive it
+  for (const json& sub : identities["subscriptions"]) {
     const std::string sub_id = sub.value("id", "");
     json groups = json::array();
     std::map<std::string, std::size_t> group_at;  // lower-cased id -> index in groups

@@ -284,6 +284,7 @@ async function main() {
   await page.waitForTimeout(300);
   const overflow = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
   check(overflow.scroll <= overflow.inner, "no horizontal overflow at 375 px", JSON.stringify(overflow));
+  await page.evaluate(() => document.activeElement?.blur());
   const narrow = join(artifactsDir, "dashboard-375.png");
   await page.screenshot({ path: narrow, fullPage: true });
   console.log(`  screenshot: ${narrow}`);

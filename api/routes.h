@@ -33,6 +33,7 @@ void add_source_routes(Router& router, Services& services);        // VM general
 void add_authorization_routes(Router& router, Services& services); // role assignments and definitions
 void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
 void add_deployment_routes(Router& router, Services& services);    // ARM template deployments
+void add_dashboard_routes(Router& router, Services& services);     // /_emulator/ui: the live dashboard
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

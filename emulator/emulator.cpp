@@ -213,6 +213,19 @@ Result<OperationStatus> Emulator::get_operation(const std::string& sub, const st
   return status;
 }
 
+Result<std::vector<OperationStatus>> Emulator::recent_operations(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto rows = store_->recent_operations(static_cast<int>(std::min<std::size_t>(limit, 10000)));
+  if (!rows.ok()) return storage_error(rows.error());
+  std::vector<OperationStatus> out;
+  for (const auto& row : rows.value()) {
+    OperationStatus status{row.id, row.kind, row.status, row.start_time, row.end_time, {}, row.resource_id, {}};
+    if (!row.error.empty()) status.error = error_from_json(json::parse(row.error, nullptr, false), 200);
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
 Result<Emulator::Finish> Emulator::finish_provisioning(const storage::OperationRow& op) {
   auto stored = store_->get(op.resource_id);
   if (!stored.ok()) return storage_error(stored.error());

@@ -223,6 +223,9 @@ class Emulator {
 
   // --- Operations and time ---
   Result<OperationStatus> get_operation(const std::string& sub, const std::string& id);
+  // The `limit` most recently started operations of every subscription, newest first (the
+  // dashboard's operations table).
+  Result<std::vector<OperationStatus>> recent_operations(std::size_t limit);
   // Finishes every operation whose simulated work is due on the clock.
   void settle();
   // When the next operation falls due, if any (drives the server's timer).

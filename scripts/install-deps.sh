@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages acg-emulator needs. Only what is missing is installed.
 #   scripts/install-deps.sh          build and run
 #   scripts/install-deps.sh --test   also the real clients the test suite drives (az, Python SDK,
-#                                    Node.js and the JavaScript SDK's npm packages)
+#                                    Node.js and the JavaScript SDK's npm packages) and the
+#                                    dashboard test's browser (Debian's chromium, playwright-core)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 test_deps=false
@@ -10,7 +11,7 @@ test_deps=false
 
 packages=(cmake ninja-build g++ libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev curl)
 if $test_deps; then
-  packages+=(catch2 azure-cli python3-azure)
+  packages+=(catch2 azure-cli python3-azure chromium)
 fi
 
 missing=()
@@ -32,14 +33,18 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The JavaScript SDK suite's packages, exactly as locked, when absent or older than the lock file
-# (npm writes node_modules/.package-lock.json on every install).
+# The npm packages of the JavaScript SDK suite and of the dashboard's browser test, exactly as
+# locked, when absent or older than the lock file (npm writes node_modules/.package-lock.json on
+# every install).
 if $test_deps; then
-  js="$root/tests/clients/js"
-  if [[ ! -f "$js/node_modules/.package-lock.json" || "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]]; then
-    node_major="$(node -p 'process.versions.node.split(".")[0]')"
-    [[ "$node_major" -ge 20 ]] || echo "warning: Node $(node --version) is older than the Azure JS SDK's minimum (20)" >&2
-    echo "installing the JavaScript SDK suite's npm packages (npm ci in tests/clients/js)" >&2
-    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  for dir in tests/clients/js tests/ui; do
+    js="$root/$dir"
+    if [[ ! -f "$js/node_modules/.package-lock.json" || "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]]; then
+      [[ "$dir" != tests/clients/js || "$node_major" -ge 20 ]] ||
+        echo "warning: Node $(node --version) is older than the Azure JS SDK's minimum (20)" >&2
+      echo "installing npm packages (npm ci in $dir)" >&2
+      (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+  done
 fi

@@ -240,6 +240,15 @@ class SqliteStore final : public Store {
     return operations(s);
   }
 
+  StoreResult<std::vector<OperationRow>> recent_operations(int limit) override {
+    // A replaced row gets a new rowid, so the start time orders them; rowid breaks ties.
+    auto st = prepare(std::string(kOperationColumns) + " ORDER BY start_time DESC, rowid DESC LIMIT ?1");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    s.bind(1, static_cast<std::int64_t>(limit));
+    return operations(s);
+  }
+
   StoreStatus put_job(const ReplicationJobRow& job) override {
     auto st = prepare(
         "INSERT OR REPLACE INTO replication_jobs (artifact_key, region, artifact_id, subscription, state, "

@@ -97,6 +97,8 @@ class Store {
 
   // Operations of one resource (its canonical id) still InProgress.
   virtual StoreResult<std::vector<OperationRow>> pending_operations_of(const std::string& resource_id) = 0;
+  // The `limit` most recently started operations in any state, newest first (the dashboard).
+  virtual StoreResult<std::vector<OperationRow>> recent_operations(int limit) = 0;
 
   // Replication jobs. remove_tree() and clear() remove the jobs of what they remove.
   virtual StoreStatus put_job(const ReplicationJobRow& job) = 0;  // insert or replace (artifact, region)

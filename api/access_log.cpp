@@ -28,8 +28,8 @@ std::string utc_now() {
   return buf;
 }
 
-json header_names(const HeaderList& headers) {
-  json names = json::array();
+nlohmann::ordered_json header_names(const HeaderList& headers) {
+  nlohmann::ordered_json names = nlohmann::ordered_json::array();
   for (const auto& [name, value] : headers) names.push_back(name);
   return names;
 }
@@ -75,7 +75,7 @@ std::string AccessLogWriter::error_code(const HttpResponse& response) {
 }
 
 std::string AccessLogWriter::json_line(const AccessLogEntry& e, const std::string& time, bool debug) {
-  json line = {{"time", time},
+  nlohmann::ordered_json line = {{"time", time},
                {"requestId", e.request_id},
                {"principal", nullptr},
                {"method", e.request.method},
@@ -93,7 +93,7 @@ std::string AccessLogWriter::json_line(const AccessLogEntry& e, const std::strin
     line["responseHeaders"] = header_names(e.response.headers);
   }
   // Paths and names may carry anything a client sent: replace, never throw, on invalid UTF-8.
-  return line.dump(-1, ' ', false, json::error_handler_t::replace);
+  return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string AccessLogWriter::text_line(const AccessLogEntry& e, bool debug) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace acg::api {
 
@@ -50,7 +51,10 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
   std::uint64_t cumulative = 0;
   for (size_t i = 0; i <= bounds_.size(); ++i) {
     cumulative += counts_[i];
-    const std::string le = i < bounds_.size() ? Metrics::number(bounds_[i]) : "+Inf";
+    // Bounds in plain decimals ("0.0001", not "1e-04"), as client libraries print them.
+    char bound[32];
+    if (i < bounds_.size()) std::snprintf(bound, sizeof bound, "%.10g", bounds_[i]);
+    const std::string le = i < bounds_.size() ? bound : "+Inf";
     out += name + "_bucket{" + prefix + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
   }
   const std::string braces = labels.empty() ? "" : "{" + labels + "}";

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/access_log.h"
 #include "api/deployment_runner.h"
+#include "api/metrics.h"
 #include "api/pipeline.h"
 #include "api/server.h"
 #include "api/tls_material.h"
@@ -25,6 +27,8 @@ struct App::Impl {
   TlsMaterial tls;
   std::unique_ptr<Emulator> emulator;
   std::unique_ptr<TokenService> tokens;
+  std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<AccessLogWriter> access_log;
   std::unique_ptr<Services> services;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<DeploymentRunner> deployments;  // writes through the pipeline: stopped first
@@ -124,9 +128,17 @@ Status prepare_data_dir(const AppOptions& options) {
   return ok_status();
 }
 
-void print_access_log(const AccessLogEntry& e) {
-  std::fprintf(stderr, "%s %s %d %.1fms %s\n", e.request.method.c_str(), e.path.c_str(), e.response.status,
-               e.duration_ms, e.request_id.c_str());
+// The access log as the options ask (nullptr: off), with its level and format checked.
+Result<std::unique_ptr<AccessLogWriter>> open_access_log(const AppOptions& options) {
+  if (options.log_format != "text" && options.log_format != "json")
+    return bad_request("InvalidConfiguration", "--log-format must be text or json, not '" + options.log_format + "'.");
+  auto level = parse_log_level(options.log_level.empty() ? "info" : options.log_level);
+  if (!level)
+    return bad_request("InvalidConfiguration",
+                       "--log-level must be error, warn, info or debug, not '" + options.log_level + "'.");
+  if (!options.log_requests && options.log_level.empty() && options.log_file.empty())
+    return std::unique_ptr<AccessLogWriter>();
+  return AccessLogWriter::open(options.log_format == "json", *level, options.log_file);
 }
 
 }  // namespace
@@ -170,8 +182,19 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
                                                 TokenOptions{3599, options.accept_any_token});
   impl->services = std::make_unique<Services>(
       Services{*impl->emulator, *impl->tokens, impl->tls.ca_cert_pem, kVersion, "AzEmu"});
-  impl->pipeline = std::make_unique<Pipeline>(*impl->services, *impl->ids,
-                                              options.log_requests ? AccessLog(print_access_log) : AccessLog());
+  auto access_log = open_access_log(options);
+  if (!access_log) return std::move(access_log).error();
+  impl->access_log = std::move(*access_log);
+  impl->metrics = std::make_unique<Metrics>(kVersion);
+  impl->services->metrics = impl->metrics.get();
+  impl->emulator->observe_transactions(
+      [m = impl->metrics.get()](bool write, double seconds) { m->observe_transaction(write, seconds); });
+  impl->pipeline = std::make_unique<Pipeline>(
+      *impl->services, *impl->ids,
+      [m = impl->metrics.get(), log = impl->access_log.get()](const AccessLogEntry& e) {
+        m->observe_request(e.route, e.request.method, e.response.status, e.duration_ms / 1000);
+        if (log) log->write(e);
+      });
   impl->deployments = std::make_unique<DeploymentRunner>(
       *impl->emulator, [p = impl->pipeline.get()](const HttpRequest& r, const Principal& who) { return p->handle_as(r, who); });
   impl->services->deployments = impl->deployments.get();

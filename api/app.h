@@ -40,7 +40,11 @@ struct AppOptions {
   bool allow_cross_tenant_sharing = false;  // POST .../share may name other tenants (AADTenants)
   std::string cloud = "AzureCloud";
   std::uint64_t seed = 0;        // 0: random ids; otherwise reproducible ids
-  bool log_requests = false;
+  // Access log (README "Logs and metrics"): off unless log_requests, log_level or log_file.
+  bool log_requests = false;      // --log-requests: info level
+  std::string log_format = "text";  // text | json
+  std::string log_file;             // appended to; empty: stderr
+  std::string log_level;            // error | warn | info | debug; empty: info
   int io_threads = 1;
   int worker_threads = 2;
   const Clock* clock = nullptr;  // in-process embedding: a shared (e.g. manual) clock

@@ -42,7 +42,16 @@ Behaviour
 Operation
   --io-threads N            threads doing network I/O and TLS (default 1)
   --worker-threads N        threads running requests (default 2)
-  --log-requests            one line per request on stderr
+  --log-requests            one line per request on stderr (the same as --log-level info)
+  --log-level L             error (5xx only), warn (4xx and 5xx), info (every request) or debug
+                            (adds request and response header names); logging is off unless
+                            --log-requests, --log-level or --log-file is given
+  --log-format F            text (default: "METHOD path status duration request-id") or json
+                            (one object per line: time, requestId, principal, method, path,
+                            apiVersion, status, errorCode, durationMs, remoteAddress)
+  --log-file PATH           append the log to PATH instead of stderr (implies --log-level info)
+                            Never logged: query strings (SAS, $skiptoken), bodies, header values.
+                            Prometheus metrics: GET /_emulator/metrics
   --help                    this text
 )";
 }
@@ -81,7 +90,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
         flag != "--seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&
-        flag != "--replication-speed")
+        flag != "--replication-speed" && flag != "--log-level" && flag != "--log-format" && flag != "--log-file")
       return "unknown option '" + flag + "' (see --help)";
     if (!value(v)) return missing();
     if (flag == "--host") o.host = v;
@@ -105,6 +114,15 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
         o.replication_speed = speed;
       }
     }
+    else if (flag == "--log-level") {
+      if (v != "error" && v != "warn" && v != "info" && v != "debug") return bad();
+      o.log_level = v;
+    }
+    else if (flag == "--log-format") {
+      if (v != "text" && v != "json") return bad();
+      o.log_format = v;
+    }
+    else if (flag == "--log-file") o.log_file = v;
     else if (flag == "--worker-threads") { if (!parse_int<int>(v, o.worker_threads, 1, 64)) return bad(); }
   }
   if (o.cert_file.empty() != o.key_file.empty()) return std::string("--cert and --key go together");

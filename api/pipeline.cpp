@@ -115,9 +115,10 @@ std::optional<HttpResponse> Pipeline::authorize(RequestContext& ctx) {
                                              target->scope));
 }
 
-HttpResponse Pipeline::dispatch(RequestContext& ctx) {
+HttpResponse Pipeline::dispatch(RequestContext& ctx, const Route*& matched) {
   auto match = router_.match(ctx.request.method, ctx.target.path);
   if (!match.route) return unmatched(ctx, match.other_method);
+  matched = match.route;
   ctx.params = std::move(match.params);
   if (auto refused = authenticate(ctx, *match.route)) return *refused;
   if (auto refused = check_subscription(ctx)) return *refused;
@@ -142,8 +143,9 @@ HttpResponse Pipeline::run(RequestContext& ctx) {
   const HttpRequest& request = ctx.request;
   const auto started = std::chrono::steady_clock::now();
   HttpResponse response;
+  const Route* matched = nullptr;
   try {
-    response = dispatch(ctx);
+    response = dispatch(ctx, matched);
   } catch (const std::exception& e) {
     response = error_response(internal_error(std::string("The emulator failed unexpectedly: ") + e.what()));
   } catch (...) {
@@ -156,7 +158,16 @@ HttpResponse Pipeline::run(RequestContext& ctx) {
     response.set_header("x-ms-client-request-id", std::string(client_id));
   if (log_) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    log_(AccessLogEntry{request, response, ctx.request_id, ctx.target.path, ms});
+    // The template as registered bounds the metrics' label values; an unmatched path never
+    // becomes a label.
+    std::string route = "unmatched";
+    if (matched) {
+      route.clear();
+      for (const std::string& segment : matched->segments) route += "/" + segment;
+    }
+    const std::string* api_version = ctx.target.query_value("api-version");
+    log_(AccessLogEntry{request, response, ctx.request_id, ctx.target.path, ms, route,
+                        api_version ? *api_version : std::string(), ctx.principal});
   }
   return response;
 }

@@ -17,12 +17,18 @@
 
 namespace acg::api {
 
+// What the log and metrics hook sees of each answered request. Never the query string (SAS
+// signatures, $skiptoken) nor a body (client secrets): the request is there for its method,
+// header names and remote address.
 struct AccessLogEntry {
   const HttpRequest& request;
   const HttpResponse& response;
   const std::string& request_id;
   const std::string& path;  // without query: no secrets or SAS
   double duration_ms;
+  const std::string& route;        // the matched route's template, or "unmatched"
+  const std::string& api_version;  // the request's api-version query parameter, or empty
+  const Principal* principal;      // the authenticated caller (or handle_as's), if any
 };
 using AccessLog = std::function<void(const AccessLogEntry&)>;
 
@@ -39,7 +45,7 @@ class Pipeline {
 
  private:
   HttpResponse run(RequestContext& ctx);
-  HttpResponse dispatch(RequestContext& ctx);
+  HttpResponse dispatch(RequestContext& ctx, const Route*& matched);
   HttpResponse unmatched(const RequestContext& ctx, bool other_method) const;
   std::optional<HttpResponse> authenticate(RequestContext& ctx, const Route& route);
   std::optional<HttpResponse> check_subscription(const RequestContext& ctx) const;

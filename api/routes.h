@@ -13,6 +13,7 @@ namespace acg::api {
 
 class TokenService;
 class DeploymentRunner;
+class Metrics;
 
 // What the handlers need; owned by the App, outliving every request.
 struct Services {
@@ -22,6 +23,7 @@ struct Services {
   std::string version;     // emulator version for /_emulator/health
   std::string cloud_name;  // name in the metadata document
   DeploymentRunner* deployments = nullptr;  // set once the pipeline it writes through exists
+  Metrics* metrics = nullptr;               // operator metrics (api/metrics.h), when kept
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
@@ -34,6 +36,7 @@ void add_authorization_routes(Router& router, Services& services); // role assig
 void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
 void add_deployment_routes(Router& router, Services& services);    // ARM template deployments
 void add_dashboard_routes(Router& router, Services& services);     // /_emulator/ui: the live dashboard
+void add_metrics_routes(Router& router, Services& services);       // GET /_emulator/metrics
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

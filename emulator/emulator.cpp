@@ -4,6 +4,7 @@
 #include "emulator/emulator.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "emulator/text.h"
 
@@ -88,10 +89,33 @@ void Emulator::persist_clock() {
 
 Emulator::~Emulator() = default;
 
+namespace {
+
+// Reports the time from its construction to its end to the emulator's transaction observer.
+class TransactionTimer {
+ public:
+  TransactionTimer(const Emulator::TransactionObserver& observer, bool write)
+      : observer_(observer), write_(write), started_(std::chrono::steady_clock::now()) {}
+  ~TransactionTimer() {
+    if (observer_)
+      observer_(write_, std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  }
+  TransactionTimer(const TransactionTimer&) = delete;
+  TransactionTimer& operator=(const TransactionTimer&) = delete;
+
+ private:
+  const Emulator::TransactionObserver& observer_;
+  bool write_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
 template <class T>
 Result<T> Emulator::write(const std::function<Result<T>()>& fn) {
   std::lock_guard lock(mutex_);
   settle_locked();
+  TransactionTimer timer(transaction_observer_, true);
   if (auto st = store_->begin(); !st.ok()) return storage_error(st.error());
   OpenTransaction transaction(*store_);
   Result<T> result = fn();
@@ -105,7 +129,16 @@ template <class T>
 Result<T> Emulator::read(const std::function<Result<T>()>& fn) {
   std::lock_guard lock(mutex_);
   settle_locked();
+  TransactionTimer timer(transaction_observer_, false);
   return fn();
+}
+
+Result<storage::StoreCounts> Emulator::counts() {
+  std::lock_guard lock(mutex_);
+  settle_locked();
+  auto counts = store_->counts();
+  if (!counts.ok()) return storage_error(counts.error());
+  return std::move(counts.value());
 }
 
 // Explicit instantiations for the result types the resource files use.

@@ -238,6 +238,14 @@ class Emulator {
   // {"mode": "system"|"virtual", "now": ARM time, "nowMs", "offsetMs"}.
   nlohmann::json clock_info();
 
+  // --- Operator metrics (api/metrics.h) ---
+  // What the store holds, counted, after settling what fell due.
+  Result<storage::StoreCounts> counts();
+  // Called with the wall time of each write() transaction (begin to commit or rollback) and
+  // of each read() (write = false), in seconds. Set once, before requests arrive.
+  using TransactionObserver = std::function<void(bool write, double seconds)>;
+  void observe_transactions(TransactionObserver observer) { transaction_observer_ = std::move(observer); }
+
   const IdentityDirectory& identities() const { return identities_; }
   const RegionCatalog& regions() const { return regions_; }
   const Clock& clock() const { return clock_; }
@@ -332,6 +340,7 @@ class Emulator {
   std::vector<RoleDefinition> custom_roles_;  // GUARDED_BY(mutex_)
   std::uint64_t access_generation_ = UINT64_MAX;
   std::vector<NetworkRule> network_rules_;  // GUARDED_BY(mutex_)
+  TransactionObserver transaction_observer_;
   void load_network_rules();
 };
 

@@ -323,6 +323,35 @@ class SqliteStore final : public Store {
     return done(s.step());
   }
 
+  StoreResult<StoreCounts> counts() override {
+    StoreCounts out;
+    using Pairs = std::vector<std::pair<std::string, std::int64_t>>;
+    auto grouped = [this](const char* sql, Pairs& into) -> StoreStatus {
+      auto st = prepare(sql);
+      if (!st.ok()) return st.error();
+      Stmt s(st.value());
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) into.emplace_back(s.text(0), s.int64(1));
+      return done(rc);
+    };
+    // Types differ only in casing across rows at most: one group per lower-cased type.
+    if (auto st = grouped("SELECT min(type), count(*) FROM resources GROUP BY type_key ORDER BY type_key",
+                          out.resources_by_type);
+        !st.ok())
+      return st.error();
+    if (auto st = grouped("SELECT state, count(*) FROM replication_jobs GROUP BY state ORDER BY state",
+                          out.jobs_by_state);
+        !st.ok())
+      return st.error();
+    auto st = prepare("SELECT count(*) FROM operations WHERE status = 'InProgress'");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    int rc = s.step();
+    if (rc != SQLITE_ROW) return error(rc);
+    out.operations_in_progress = s.int64(0);
+    return out;
+  }
+
   StoreStatus clear() override {
     return exec("DELETE FROM resources; DELETE FROM operations; DELETE FROM replication_jobs;");
   }

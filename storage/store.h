@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/store_status.h"
@@ -60,6 +61,13 @@ struct ReplicationJobRow {
 struct ResourcePage {
   std::vector<ResourceRow> rows;
   std::optional<std::int64_t> next_after;
+};
+
+// What the store holds, counted (the operator's metrics: GET /_emulator/metrics).
+struct StoreCounts {
+  std::vector<std::pair<std::string, std::int64_t>> resources_by_type;  // type as stored, sorted
+  std::int64_t operations_in_progress = 0;
+  std::vector<std::pair<std::string, std::int64_t>> jobs_by_state;  // Replicating | Completed | Failed
 };
 
 class Store {
@@ -112,6 +120,9 @@ class Store {
   // Small named values (the clock's offset): empty when unset.
   virtual StoreResult<std::string> get_meta(const std::string& key) = 0;
   virtual StoreStatus put_meta(const std::string& key, const std::string& value) = 0;
+
+  // Resources per type, operations InProgress and replication jobs per state.
+  virtual StoreResult<StoreCounts> counts() = 0;
 
   // Removes every resource, operation and job (admin reset); identities and meta stay.
   virtual StoreStatus clear() = 0;

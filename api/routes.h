@@ -13,6 +13,7 @@ namespace acg::api {
 
 class TokenService;
 class DeploymentRunner;
+class Seeder;
 
 // What the handlers need; owned by the App, outliving every request.
 struct Services {
@@ -22,6 +23,7 @@ struct Services {
   std::string version;     // emulator version for /_emulator/health
   std::string cloud_name;  // name in the metadata document
   DeploymentRunner* deployments = nullptr;  // set once the pipeline it writes through exists
+  Seeder* seeder = nullptr;                 // likewise (seed files and snapshots)
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
@@ -33,6 +35,7 @@ void add_source_routes(Router& router, Services& services);        // VM general
 void add_authorization_routes(Router& router, Services& services); // role assignments and definitions
 void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
 void add_deployment_routes(Router& router, Services& services);    // ARM template deployments
+void add_seed_routes(Router& router, Services& services);          // /_emulator/seed, /_emulator/snapshot
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

@@ -73,8 +73,9 @@ TEST_CASE("a snapshot seeds an emulator back to the same state", "[seed]") {
   REQUIRE(emu.arm("PUT", gallery + "/images/d1/versions/1.0.0" + kGalleryApi, version.dump()).status == 201);
   auto added = emu.http().request(
       "POST", "/_emulator/identities",
-      R"({"principals":[{"clientId":"66666666-6666-6666-6666-666666666666","objectId":"77777777-7777-7777-7777-777777777777","secret":"s3cret"}]})",
+      R"({"principals":[{"clientId":"66666666-6666-6666-6666-666666666666","objectId":"77777777-7777-7777-7777-777777777777","secret":"s3cret-lab-reader"}]})",
       {{"Content-Type", "application/json"}});
+  INFO(added.body);
   REQUIRE(added.status == 201);
   REQUIRE(emu.arm("PUT", gallery + "/providers/Microsoft.Authorization/roleAssignments/0f0e0d0c-0b0a-4908-8706-050403020100?api-version=2022-04-01",
                   R"({"properties":{"roleDefinitionId":"/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7","principalId":"77777777-7777-7777-7777-777777777777"}})")
@@ -89,7 +90,7 @@ TEST_CASE("a snapshot seeds an emulator back to the same state", "[seed]") {
   REQUIRE(before["roleAssignments"].size() == 1u);  // the built-in Owner assignment is not exported
   CHECK(before["roleAssignments"][0]["name"] == "0f0e0d0c-0b0a-4908-8706-050403020100");
   REQUIRE(before["identities"]["principals"].size() == 1u);
-  CHECK(before["identities"]["principals"][0]["secret"] == "s3cret");
+  CHECK(before["identities"]["principals"][0]["secret"] == "s3cret-lab-reader");
   CHECK_FALSE(before.contains("notExported"));
 
   REQUIRE(emu.http().request("POST", "/_emulator/reset").status == 200);
@@ -104,7 +105,7 @@ TEST_CASE("a snapshot seeds an emulator back to the same state", "[seed]") {
   const json after = snapshot_of(emu);
   CHECK(after.dump(2) == before.dump(2));
   // The seeded principal reads the gallery through its assignment.
-  auto reader = emu.token("66666666-6666-6666-6666-666666666666", "s3cret");
+  auto reader = emu.token("66666666-6666-6666-6666-666666666666", "s3cret-lab-reader");
   auto got = emu.http().request("GET", gallery + kGalleryApi, {}, {{"Authorization", "Bearer " + reader}});
   CHECK(got.status == 200);
 }

@@ -226,6 +226,7 @@ void add_not_implemented_routes(Router& router) {
 Router build_router(Services& services) {
   Router router;
   add_admin_routes(router, services);
+  add_seed_routes(router, services);
   add_identity_routes(router, services);
   add_subscription_routes(router, services);
   add_resource_group_routes(router, services);

@@ -9,6 +9,7 @@
 #include "api/deployment_runner.h"
 #include "api/metrics.h"
 #include "api/pipeline.h"
+#include "api/seeder.h"
 #include "api/server.h"
 #include "api/tls_material.h"
 #include "api/token_service.h"
@@ -32,6 +33,7 @@ struct App::Impl {
   std::unique_ptr<Services> services;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<DeploymentRunner> deployments;  // writes through the pipeline: stopped first
+  std::unique_ptr<Seeder> seeder;                 // likewise
   std::unique_ptr<Server> server;
 };
 
@@ -141,13 +143,30 @@ Result<std::unique_ptr<AccessLogWriter>> open_access_log(const AppOptions& optio
   return AccessLogWriter::open(options.log_format == "json", *level, options.log_file);
 }
 
+// --seed FILE: loaded once the server listens, through the same pipeline as the API; an
+// invalid seed stops the start with the entry's error.
+Status load_seed_file(const AppOptions& options, Seeder& seeder) {
+  if (options.seed_file.empty()) return ok_status();
+  auto text = read_file(options.seed_file);
+  if (!text) return std::move(text).error();
+  nlohmann::json seed = nlohmann::json::parse(*text, nullptr, false);
+  if (seed.is_discarded()) return bad_request("InvalidSeed", "seed file '" + options.seed_file + "' is not valid JSON");
+  auto loaded = seeder.load(seed);
+  if (!loaded) {
+    ArmError e = std::move(loaded).error();
+    e.message = "seed file '" + options.seed_file + "': " + e.code + ": " + e.message;
+    return e;
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = options.clock ? options.clock : &impl->system_clock;
-  impl->ids = std::make_unique<IdGenerator>(options.seed);
+  impl->ids = std::make_unique<IdGenerator>(options.id_seed);
 
   if (auto st = prepare_data_dir(options); !st) return std::move(st).error();
   auto config = read_config(options);
@@ -198,6 +217,9 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   impl->deployments = std::make_unique<DeploymentRunner>(
       *impl->emulator, [p = impl->pipeline.get()](const HttpRequest& r, const Principal& who) { return p->handle_as(r, who); });
   impl->services->deployments = impl->deployments.get();
+  impl->seeder = std::make_unique<Seeder>(
+      *impl->emulator, [p = impl->pipeline.get()](const HttpRequest& r, const Principal& who) { return p->handle_as(r, who); });
+  impl->services->seeder = impl->seeder.get();
 
   ServerOptions server_options;
   server_options.host = options.host;
@@ -215,6 +237,7 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   if (!server) return std::move(server).error();
   impl->server = std::move(*server);
   impl->deployments->resume();  // deployments a previous run left unfinished
+  if (auto st = load_seed_file(options, *impl->seeder); !st) return std::move(st).error();
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 

@@ -39,7 +39,8 @@ struct AppOptions {
   bool virtual_clock = false;    // time moves only through POST /_emulator/clock/advance
   bool allow_cross_tenant_sharing = false;  // POST .../share may name other tenants (AADTenants)
   std::string cloud = "AzureCloud";
-  std::uint64_t seed = 0;        // 0: random ids; otherwise reproducible ids
+  std::uint64_t id_seed = 0;     // 0: random ids; otherwise reproducible ids (--id-seed)
+  std::string seed_file;         // --seed: a seed file loaded at start (README "Seeding and snapshots")
   // Access log (README "Logs and metrics"): off unless log_requests, log_level or log_file.
   bool log_requests = false;      // --log-requests: info level
   std::string log_format = "text";  // text | json

@@ -21,6 +21,8 @@ State
   --data-dir DIR            SQLite database, TLS material and token signing key (default ./acg-data)
   --in-memory               keep nothing on disk (a fresh emulator every start)
   --config FILE             identities: tenants, subscriptions, principals (JSON; see README)
+  --seed FILE               load a seed file (identities, resources, role assignments) at start;
+                            an invalid one stops the start (README "Seeding and snapshots")
 
 Behaviour
   --operation-delay-ms N    simulated duration of gallery and resource-group writes (default 0:
@@ -37,7 +39,7 @@ Behaviour
   --allow-cross-tenant-sharing
                             let POST .../share name tenants other than the gallery's own
                             (AADTenants groups); refused by default
-  --seed N                  reproducible ids (default: random)
+  --id-seed N               reproducible ids (default: random)
 
 Operation
   --io-threads N            threads doing network I/O and TLS (default 1)
@@ -89,7 +91,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag == "--allow-cross-tenant-sharing") { o.allow_cross_tenant_sharing = true; continue; }
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
-        flag != "--seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&
+        flag != "--seed" && flag != "--id-seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&
         flag != "--replication-speed" && flag != "--log-level" && flag != "--log-format" && flag != "--log-file")
       return "unknown option '" + flag + "' (see --help)";
     if (!value(v)) return missing();
@@ -103,7 +105,8 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     else if (flag == "--page-size") { if (!parse_int<int>(v, o.page_size, 1, 1000)) return bad(); }
     else if (flag == "--cloud") o.cloud = v;
     else if (flag == "--max-versions-per-definition") { if (!parse_int<int>(v, o.max_versions_per_definition, 1, 1000000)) return bad(); }
-    else if (flag == "--seed") { if (!parse_int<std::uint64_t>(v, o.seed, 0, UINT64_MAX)) return bad(); }
+    else if (flag == "--id-seed") { if (!parse_int<std::uint64_t>(v, o.id_seed, 0, UINT64_MAX)) return bad(); }
+    else if (flag == "--seed") o.seed_file = v;
     else if (flag == "--io-threads") { if (!parse_int<int>(v, o.io_threads, 1, 64)) return bad(); }
     else if (flag == "--replication-speed") {
       if (v == "instant") o.replication_speed = 0;

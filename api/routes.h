@@ -14,6 +14,7 @@ namespace acg::api {
 class TokenService;
 class DeploymentRunner;
 class Metrics;
+class Seeder;
 
 // What the handlers need; owned by the App, outliving every request.
 struct Services {
@@ -24,6 +25,7 @@ struct Services {
   std::string cloud_name;  // name in the metadata document
   DeploymentRunner* deployments = nullptr;  // set once the pipeline it writes through exists
   Metrics* metrics = nullptr;               // operator metrics (api/metrics.h), when kept
+  Seeder* seeder = nullptr;                 // likewise (seed files and snapshots)
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
@@ -37,6 +39,7 @@ void add_sharing_routes(Router& router, Services& services);       // share acti
 void add_deployment_routes(Router& router, Services& services);    // ARM template deployments
 void add_dashboard_routes(Router& router, Services& services);     // /_emulator/ui: the live dashboard
 void add_metrics_routes(Router& router, Services& services);       // GET /_emulator/metrics
+void add_seed_routes(Router& router, Services& services);          // /_emulator/seed, /_emulator/snapshot
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

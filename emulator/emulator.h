@@ -201,6 +201,14 @@ class Emulator {
   Result<nlohmann::json> add_identities(const nlohmann::json& request);
   // Every tenant, subscription and principal (without secrets).
   nlohmann::json identities_json();
+  // What add_identities() added, as persisted (secrets included): for /_emulator/snapshot.
+  nlohmann::json added_identities();
+
+  // Every resource below the subscriptions (resource groups and what they hold, role
+  // assignments, custom roles, deployment records) as stored, in creation order, so parents
+  // and sources come before what uses them; soft-deleted versions are left out. Each has
+  // "id" and "type". For /_emulator/snapshot (api/seeder.h).
+  Result<std::vector<nlohmann::json>> all_resources();
 
   // Private endpoint emulation (emulator/network_rules.h): a gallery limited to callers from
   // address ranges; an empty list lifts the limit. Persisted.

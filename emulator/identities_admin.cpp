@@ -116,6 +116,17 @@ void Emulator::replay_added_identities() {
   }
 }
 
+json Emulator::added_identities() {
+  std::lock_guard lock(mutex_);
+  auto stored = store_->get_meta(kAddedKey);
+  json all = json::parse(stored.ok() && !stored.value().empty() ? stored.value() : "{}", nullptr, false);
+  json out = {{"tenants", json::array()}, {"subscriptions", json::array()}, {"principals", json::array()}};
+  if (!all.is_object()) return out;
+  for (const char* key : {"tenants", "subscriptions", "principals"})
+    if (all.contains(key) && all[key].is_array()) out[key] = all[key];
+  return out;
+}
+
 json Emulator::identities_json() {
   json out = {{"tenants", json::array()}, {"subscriptions", json::array()}, {"principals", json::array()}};
   for (const Tenant& t : identities_.tenants())

@@ -2,6 +2,9 @@
 // What every type shares lives here; each type's own rules come from its ResourceType.
 
 #include "emulator/emulator.h"
+
+#include <algorithm>
+
 #include "emulator/gallery_deployment.h"
 #include "emulator/request_body.h"
 #include "emulator/text.h"
@@ -455,6 +458,40 @@ Result<json> Emulator::latest_version(const ResourceRef& definition, const std::
       return not_found("NotFound", "There is no latest image version exists for " + (*parent)["id"].get<std::string>());
     return gallery_image_version_type().view(*best, "");
   });
+}
+
+// Walks every subscription's tree, parents before children, then orders everything by
+// creation (seq): a version's source snapshot, a sibling of its gallery, comes before it.
+Result<std::vector<json>> Emulator::all_resources() {
+  std::lock_guard lock(mutex_);
+  std::vector<storage::ResourceRow> rows;
+  std::vector<std::string> parents;
+  for (const Subscription& s : identities_.subscriptions()) parents.push_back("/subscriptions/" + s.id);
+  while (!parents.empty()) {
+    const std::string parent = std::move(parents.back());
+    parents.pop_back();
+    std::int64_t after = 0;
+    for (;;) {
+      auto page = store_->list_children(parent, "", after, 1000);
+      if (!page.ok()) return internal_error(page.error().message);
+      for (storage::ResourceRow& row : page.value().rows) {
+        parents.push_back(row.id);
+        rows.push_back(std::move(row));
+      }
+      if (!page.value().next_after) break;
+      after = *page.value().next_after;
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  std::vector<json> out;
+  for (const storage::ResourceRow& row : rows) {
+    json body = json::parse(row.body, nullptr, false);
+    if (!body.is_object() || is_soft_deleted(body)) continue;
+    body["id"] = row.id;
+    if (!body.contains("type")) body["type"] = row.type;
+    out.push_back(std::move(body));
+  }
+  return out;
 }
 
 }  // namespace acg

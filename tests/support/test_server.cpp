@@ -11,7 +11,7 @@ api::AppOptions test_options(const std::function<void(api::AppOptions&)>& custom
   api::AppOptions o;
   o.port = 0;
   o.in_memory = true;
-  o.seed = 0;
+  o.id_seed = 0;
   o.replication_speed = 0;  // instant unless a test is about replication timing
   if (customise) customise(o);
   return o;

@@ -81,6 +81,10 @@ class ThrowingStore final : public storage::Store {
   storage::StoreResult<std::vector<storage::OperationRow>> pending_operations_of(const std::string& id) override {
     return inner_->pending_operations_of(id);
   }
+  storage::StoreResult<std::vector<storage::OperationRow>> recent_operations(int limit) override {
+    return inner_->recent_operations(limit);
+  }
+  storage::StoreResult<storage::StoreCounts> counts() override { return inner_->counts(); }
   storage::StoreStatus put_job(const storage::ReplicationJobRow& job) override { return inner_->put_job(job); }
   storage::StoreStatus remove_job(const std::string& artifact_id, const std::string& region) override {
     return inner_->remove_job(artifact_id, region);

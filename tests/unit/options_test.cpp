@@ -20,3 +20,14 @@ TEST_CASE("--allow-cross-tenant-sharing is a switch, off by default", "[options]
   CHECK(acg::api::usage().find("--allow-cross-tenant-sharing") != std::string::npos);
   CHECK(std::holds_alternative<std::string>(parse_command_line({"--allow-cross-tenant"})));
 }
+
+TEST_CASE("--seed names a seed file; --id-seed makes ids reproducible", "[options]") {
+  auto parsed = parse_command_line({"--seed", "lab.json", "--id-seed", "7"});
+  REQUIRE(std::holds_alternative<AppOptions>(parsed));
+  CHECK(std::get<AppOptions>(parsed).seed_file == "lab.json");
+  CHECK(std::get<AppOptions>(parsed).id_seed == 7u);
+  CHECK(std::holds_alternative<std::string>(parse_command_line({"--id-seed", "x"})));
+  CHECK(std::holds_alternative<std::string>(parse_command_line({"--seed"})));
+  CHECK(acg::api::usage().find("--seed FILE") != std::string::npos);
+  CHECK(acg::api::usage().find("--id-seed N") != std::string::npos);
+}

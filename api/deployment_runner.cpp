@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "api/internal_requests.h"
 #include "api/router.h"
 #include "emulator/arm_template.h"
 #include "emulator/template_expression.h"
@@ -64,14 +65,6 @@ std::string iso_duration(std::int64_t ms) {
   return buffer;
 }
 
-// The ARM error in a response body, or a generic one when the body has none.
-ArmError error_of(const HttpResponse& response) {
-  json body = json::parse(response.body, nullptr, false);
-  if (body.is_object() && body.contains("error")) return error_from_json(body["error"], response.status);
-  return ArmError{response.status, status_text(response.status), "The request failed with status " +
-                                                                    std::to_string(response.status) + ".", {}, {}};
-}
-
 ArmError deployment_failed(const std::string& deployment_id, const ArmError& cause) {
   ArmError e = bad_request("DeploymentFailed",
                            "At least one resource deployment operation failed. Please list deployment operations for "
@@ -79,16 +72,6 @@ ArmError deployment_failed(const std::string& deployment_id, const ArmError& cau
                            deployment_id);
   e.details.push_back(cause);
   return e;
-}
-
-// "…/providers/Microsoft.Compute/locations/{loc}/capsOperations/{id}?…" -> {sub, id}
-std::pair<std::string, std::string> operation_of(std::string_view url) {
-  ParsedTarget target = parse_target(url.substr(url.find("/subscriptions/") == std::string_view::npos
-                                                    ? 0
-                                                    : url.find("/subscriptions/")));
-  auto parts = split_path(target.path);
-  if (parts.size() < 2) return {};
-  return {parts[1], parts.back()};
 }
 
 }  // namespace
@@ -217,20 +200,8 @@ class DeploymentRun {
   }
 
   HttpResponse send(const std::string& method, const std::string& id, const std::string& api_version, std::string body) {
-    HttpRequest request;
-    request.method = method;
-    request.target = percent_encode_path(id) + "?api-version=" + api_version;
-    request.headers = {{"Host", "localhost"}, {"Content-Type", "application/json"},
-                       {"User-Agent", "acg-emulator-deployments"}, {"x-ms-correlation-request-id", correlation_}};
-    request.body = std::move(body);
-    request.remote_address = address_;
-    return runner_.dispatch_(request, principal_);
-  }
-
-  static std::string percent_encode_path(const std::string& path) {
-    std::string out;
-    for (char c : path) out += (c == ' ') ? std::string("%20") : std::string(1, c);
-    return out;
+    return send_internal(runner_.dispatch_, principal_, method, id, api_version, std::move(body),
+                         "acg-emulator-deployments", address_, correlation_);
   }
 
   void record_operation(const PlannedResource& r, std::int64_t began, int status, const std::optional<ArmError>& error) {

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "api/http_message.h"
+#include "api/internal_requests.h"
 #include "emulator/identity.h"
 
 namespace acg {
@@ -36,8 +37,7 @@ namespace acg::api {
 
 class DeploymentRunner {
  public:
-  // How a resource write reaches the pipeline as `principal`.
-  using Dispatch = std::function<HttpResponse(const HttpRequest& request, const Principal& principal)>;
+  using Dispatch = InternalDispatch;  // how a resource write reaches the pipeline as a principal
 
   DeploymentRunner(Emulator& emulator, Dispatch dispatch);
   ~DeploymentRunner();

@@ -3,6 +3,8 @@
 
 #include "api/seeder.h"
 
+#include "api/internal_requests.h"
+
 #include <chrono>
 #include <thread>
 
@@ -31,13 +33,6 @@ ArmError entry_failed(const std::string& where, const std::string& id, const Arm
   ArmError e = invalid_seed(where + (id.empty() ? "" : " (" + id + ")") + ": " + cause.message, where);
   e.details.push_back(cause);
   return e;
-}
-
-ArmError error_of(const HttpResponse& response) {
-  json body = json::parse(response.body, nullptr, false);
-  if (body.is_object() && body.contains("error")) return error_from_json(body["error"], response.status);
-  return ArmError{response.status, "RequestFailed", "The request failed with status " + std::to_string(response.status) + ".",
-                  {}, {}};
 }
 
 // The ARM type an id names: "/subscriptions/s/resourceGroups/rg" is a resource group;
@@ -113,15 +108,6 @@ json seed_body(const std::string& type, json resource) {
 
 bool terminal_failure(const std::string& status) { return status == "Failed" || status == "Canceled"; }
 
-// "…/subscriptions/{sub}/providers/…/{operation id}?…" -> {sub, operation id}
-std::pair<std::string, std::string> operation_of(std::string_view url) {
-  const size_t start = url.find("/subscriptions/");
-  ParsedTarget target = parse_target(url.substr(start == std::string_view::npos ? 0 : start));
-  auto parts = split_path(target.path);
-  if (parts.size() < 2) return {};
-  return {parts[1], parts.back()};
-}
-
 }  // namespace
 
 Seeder::Seeder(Emulator& emulator, Dispatch dispatch) : emulator_(emulator), dispatch_(std::move(dispatch)) {}
@@ -140,15 +126,8 @@ std::string Seeder::default_api_version(const std::string& type) {
 
 HttpResponse Seeder::send(const std::string& method, const std::string& id, const std::string& api_version,
                           std::string body) {
-  HttpRequest request;
-  request.method = method;
-  std::string path;
-  for (char c : id) path += c == ' ' ? std::string("%20") : std::string(1, c);
-  request.target = path + "?api-version=" + api_version;
-  request.headers = {{"Host", "localhost"}, {"Content-Type", "application/json"}, {"User-Agent", "acg-emulator-seed"}};
-  request.body = std::move(body);
-  request.remote_address = "127.0.0.1";
-  return dispatch_(request, emulator_.identities().default_principal());
+  return send_internal(dispatch_, emulator_.identities().default_principal(), method, id, api_version, std::move(body),
+                       "acg-emulator-seed");
 }
 
 // --- Loading ----------------------------------------------------------------------------------

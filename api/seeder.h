@@ -19,6 +19,7 @@
 #include <string>
 
 #include "api/http_message.h"
+#include "api/internal_requests.h"
 #include "emulator/arm_error.h"
 #include "emulator/identity.h"
 
@@ -31,7 +32,7 @@ namespace acg::api {
 class Seeder {
  public:
   // How a request reaches the pipeline as `principal` (Pipeline::handle_as).
-  using Dispatch = std::function<HttpResponse(const HttpRequest& request, const Principal& principal)>;
+  using Dispatch = InternalDispatch;
 
   Seeder(Emulator& emulator, Dispatch dispatch);
 

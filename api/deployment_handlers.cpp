@@ -114,8 +114,7 @@ HttpResponse put_deployment(RequestContext& ctx, Services& s) {
   json record = {{"properties", planned_properties(*planned, "Accepted", correlation_of(ctx), s.emulator.clock().now_ms())},
                  {"acg:request", planned->properties},
                  {"acg:principal", ctx.principal ? ctx.principal->object_id : ""},
-                 {"acg:address", ctx.request.remote_address},
-                 {"acg:operations", json::array()}};
+                 {"acg:address", ctx.request.remote_address}};
   if (body->contains("tags") && (*body)["tags"].is_object()) record["tags"] = (*body)["tags"];
   auto outcome = s.emulator.start_deployment(ctx.param("sub"), ctx.param("rg"), ctx.param("name"), record);
   if (!outcome) return error_response(outcome.error());
@@ -168,18 +167,23 @@ HttpResponse deployment_status(RequestContext& ctx, Services& s) {
   return r;
 }
 
-HttpResponse list_deployment_operations(RequestContext& ctx, Services& s) {
+// The deployment's operation records, in the order they were written.
+Result<std::vector<json>> operations_of(RequestContext& ctx, Services& s) {
   auto record = s.emulator.get_deployment(ctx.param("sub"), ctx.param("rg"), ctx.param("name"));
-  if (!record) return error_response(record.error());
-  json operations = record->value("acg:operations", json::array());
-  return json_response(200, {{"value", operations}});
+  if (!record) return std::move(record).error();
+  return s.emulator.deployment_operations((*record)["id"]);
+}
+
+HttpResponse list_deployment_operations(RequestContext& ctx, Services& s) {
+  auto operations = operations_of(ctx, s);
+  if (!operations) return error_response(operations.error());
+  return json_response(200, {{"value", *operations}});
 }
 
 HttpResponse get_deployment_operation(RequestContext& ctx, Services& s) {
-  auto record = s.emulator.get_deployment(ctx.param("sub"), ctx.param("rg"), ctx.param("name"));
-  if (!record) return error_response(record.error());
-  json operations = record->value("acg:operations", json::array());
-  for (const json& op : operations)
+  auto operations = operations_of(ctx, s);
+  if (!operations) return error_response(operations.error());
+  for (const json& op : *operations)
     if (iequals(op.value("operationId", ""), ctx.param("op"))) return json_response(200, op);
   return error_response(not_found("DeploymentOperationNotFound", "The operation '" + ctx.param("op") +
                                                                       "' of deployment '" + ctx.param("name") +

@@ -218,10 +218,7 @@ class DeploymentRun {
                        {"targetResource", {{"id", r.id}, {"resourceType", r.type}, {"resourceName", r.name}, {"apiVersion", r.api_version}}}};
     if (error) properties["statusMessage"] = {{"status", "Failed"}, {"error", error_to_json(*error)}};
     json op = {{"id", id_ + "/operations/" + op_id}, {"operationId", op_id}, {"properties", properties}};
-    update([&op](json& record) {
-      if (!record["acg:operations"].is_array()) record["acg:operations"] = json::array();
-      record["acg:operations"].push_back(op);
-    });
+    (void)e_.add_deployment_operation(id_, op_id, op);  // gone with its deployment: nothing to record
   }
 
   void finish(const std::string& state, const std::optional<ArmError>& error, const json& extra) {

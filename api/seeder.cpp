@@ -291,7 +291,8 @@ Result<json> Seeder::snapshot() {
   for (const json& stored : *all) {
     const std::string id = stored.value("id", "");
     const std::string type = stored.value("type", "");
-    if (iequals(type, "Microsoft.Resources/deployments")) continue;  // records of template runs, not state to write
+    // Records of template runs and their operations, not state to write.
+    if (istarts_with(type, "Microsoft.Resources/deployments")) continue;
     if (iequals(type, kAssignmentType)) {
       const json& p = stored.value("properties", json::object());
       if (!p.contains("createdBy")) continue;  // made at start (the defaults, --config): a start makes them again

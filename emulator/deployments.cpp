@@ -12,6 +12,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kDeploymentType = "Microsoft.Resources/deployments";
+constexpr const char* kOperationType = "Microsoft.Resources/deployments/operations";
 
 bool is_active(const json& record) {
   const std::string state = record.value("/properties/provisioningState"_json_pointer, "");
@@ -99,6 +100,34 @@ Result<json> Emulator::update_deployment(const std::string& sub, const std::stri
     if (auto st = change(body); !st) return std::move(st).error();
     if (auto st = save(id, kDeploymentType, (*group)["id"], name, body); !st) return std::move(st).error();
     return std::move(body);
+  });
+}
+
+Status Emulator::add_deployment_operation(const std::string& deployment_id, const std::string& operation_id,
+                                          const json& operation) {
+  auto done = write<json>([&]() -> Result<json> {
+    auto deployment = load(deployment_id);
+    if (!deployment) return std::move(deployment).error();
+    if (!*deployment) return not_found("DeploymentNotFound", "Deployment '" + deployment_id + "' could not be found.");
+    if (auto st = save(deployment_id + "/operations/" + operation_id, kOperationType, deployment_id, operation_id, operation); !st)
+      return std::move(st).error();
+    return operation;
+  });
+  if (!done) return std::move(done).error();
+  return ok_status();
+}
+
+Result<std::vector<json>> Emulator::deployment_operations(const std::string& deployment_id) {
+  return read<std::vector<json>>([&]() -> Result<std::vector<json>> {
+    std::vector<json> out;
+    std::int64_t after = 0;
+    for (;;) {
+      auto rows = page(store_->list_children(deployment_id, kOperationType, after, 1000));
+      if (!rows) return std::move(rows).error();
+      for (json& op : rows->items) out.push_back(std::move(op));
+      if (!rows->continuation) return out;
+      after = std::stoll(*rows->continuation);
+    }
   });
 }
 

@@ -173,6 +173,11 @@ class Emulator {
   // Changes the stored record in one transaction; 404 DeploymentNotFound once it is gone.
   Result<nlohmann::json> update_deployment(const std::string& sub, const std::string& rg, const std::string& name,
                                            const std::function<Status(nlohmann::json& record)>& change);
+  // A deployment's per-resource operation records, stored as rows of their own below it (a
+  // growing array inside the record made a deployment of N resources cost O(N^2)).
+  Status add_deployment_operation(const std::string& deployment_id, const std::string& operation_id,
+                                  const nlohmann::json& operation);
+  Result<std::vector<nlohmann::json>> deployment_operations(const std::string& deployment_id);
   // Every deployment still Accepted or Running (to resume after a restart): their ids.
   Result<std::vector<std::string>> active_deployments();
 

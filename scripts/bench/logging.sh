@@ -18,6 +18,7 @@ run() { # label, emulator flags...
     "$BIN" --port "$PORT" --data-dir "$WORK/data" "$@" >"$WORK/out" 2>"$WORK/err" &
     local pid=$! i
     for ((i = 0; i < 50; i++)); do grep -q "listening" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
+    if ! kill -0 "$pid" 2>/dev/null; then echo "logging.sh: the emulator did not start: $(<"$WORK/err")" >&2; exit 1; fi
     local ca=$WORK/data/tls/ca.pem emu=https://127.0.0.1:$PORT token
     token=$(curl -s --cacert "$ca" -X POST "$emu/11111111-1111-1111-1111-111111111111/oauth2/v2.0/token" \
         -d "grant_type=client_credentials&client_id=33333333-3333-3333-3333-333333333333&client_secret=acg-emulator-secret&scope=https://management.azure.com/.default" |

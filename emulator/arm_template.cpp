@@ -55,16 +55,6 @@ bool matches_type(const std::string& canonical, const json& value) {
   return false;
 }
 
-std::string json_type_name(const json& v) {
-  if (v.is_string()) return "String";
-  if (v.is_number_integer()) return "Integer";
-  if (v.is_number()) return "Float";
-  if (v.is_boolean()) return "Boolean";
-  if (v.is_array()) return "Array";
-  if (v.is_object()) return "Object";
-  return "Null";
-}
-
 std::string display(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 std::vector<std::string> split_on_slash(const std::string& s) {
@@ -165,7 +155,7 @@ Result<json> check_parameter_value(const std::string& name, const json& definiti
   const std::string type = canonical_type(definition.value("type", ""));
   if (!matches_type(type, value))
     return validation_failed("Template parameter JToken type is not valid. Expected '" + type + "'. Actual '" +
-                             json_type_name(value) + "'. Please see https://aka.ms/arm-create-parameter-file for usage "
+                             value_type_name(value) + "'. Please see https://aka.ms/arm-create-parameter-file for usage "
                              "details. (parameter '" + name + "')");
   if (const json* allowed = member(definition, "allowedValues"); allowed && allowed->is_array()) {
     bool ok = std::find(allowed->begin(), allowed->end(), value) != allowed->end();
@@ -583,7 +573,7 @@ Result<json> DeploymentPlan::outputs(const ReferenceResolver& reference) const {
     std::string type = canonical_type(it.value().value("type", ""));
     if (!matches_type(type, *evaluated))
       return template_error("The template output '" + it.key() + "' is not valid: the value is of type '" +
-                            json_type_name(*evaluated) + "', not '" + type + "'.");
+                            value_type_name(*evaluated) + "', not '" + type + "'.");
     out[it.key()] = {{"type", type}, {"value", std::move(*evaluated)}};
   }
   return out;

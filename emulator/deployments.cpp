@@ -19,6 +19,11 @@ bool is_active(const json& record) {
   return state == "Accepted" || state == "Running";
 }
 
+// A deployment's id below the (stored) resource group.
+std::string deployment_id(const json& group, const std::string& name) {
+  return group["id"].get<std::string>() + "/providers/" + kDeploymentType + "/" + name;
+}
+
 ArmError deployment_not_found(const std::string& rg, const std::string& name) {
   return not_found("DeploymentNotFound", "Deployment '" + name + "' could not be found under resource group '" + rg + "'.");
 }
@@ -39,7 +44,7 @@ Result<WriteOutcome> Emulator::start_deployment(const std::string& sub, const st
     if (group->value("/properties/provisioningState"_json_pointer, "") == "Deleting")
       return conflict("ResourceGroupBeingDeleted",
                       "The resource group '" + rg + "' is in deprovisioning state and cannot perform this operation.");
-    const std::string id = (*group)["id"].get<std::string>() + "/providers/" + kDeploymentType + "/" + name;
+    const std::string id = deployment_id(*group, name);
     auto existing = load(id);
     if (!existing) return std::move(existing).error();
     if (*existing && is_active(**existing)) return deployment_active(name);
@@ -56,7 +61,7 @@ Result<json> Emulator::get_deployment(const std::string& sub, const std::string&
   return read<json>([&]() -> Result<json> {
     auto group = require_resource_group(sub, rg);
     if (!group) return std::move(group).error();
-    auto record = load((*group)["id"].get<std::string>() + "/providers/" + kDeploymentType + "/" + name);
+    auto record = load(deployment_id(*group, name));
     if (!record) return std::move(record).error();
     if (!*record) return deployment_not_found(rg, name);
     return std::move(**record);
@@ -77,7 +82,7 @@ Result<bool> Emulator::delete_deployment(const std::string& sub, const std::stri
   return write<bool>([&]() -> Result<bool> {
     auto group = require_resource_group(sub, rg);
     if (!group) return std::move(group).error();
-    const std::string id = (*group)["id"].get<std::string>() + "/providers/" + kDeploymentType + "/" + name;
+    const std::string id = deployment_id(*group, name);
     auto record = load(id);
     if (!record) return std::move(record).error();
     if (!*record) return false;
@@ -92,7 +97,7 @@ Result<json> Emulator::update_deployment(const std::string& sub, const std::stri
   return write<json>([&]() -> Result<json> {
     auto group = require_resource_group(sub, rg);
     if (!group) return std::move(group).error();
-    const std::string id = (*group)["id"].get<std::string>() + "/providers/" + kDeploymentType + "/" + name;
+    const std::string id = deployment_id(*group, name);
     auto record = load(id);
     if (!record) return std::move(record).error();
     if (!*record) return deployment_not_found(rg, name);

@@ -169,15 +169,6 @@ class Parser {
 // ---------------------------------------------------------------------------------------------
 // Values
 
-std::string type_name(const json& v) {
-  if (v.is_string()) return "String";
-  if (v.is_number_integer()) return "Integer";
-  if (v.is_boolean()) return "Boolean";
-  if (v.is_array()) return "Array";
-  if (v.is_object()) return "Object";
-  return "Null";
-}
-
 // How string() and concat() turn a value into text (objects and arrays as compact JSON).
 std::string as_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -265,8 +256,8 @@ class Evaluator {
   static Result<json> indexed(const json& value, const json& index) {
     if (index.is_string()) return property(value, index.get<std::string>());
     if (!index.is_number_integer() || !value.is_array())
-      return template_error("The language expression property array index is not valid: a " + type_name(value) +
-                            " cannot be indexed by a " + type_name(index) + ".");
+      return template_error("The language expression property array index is not valid: a " + value_type_name(value) +
+                            " cannot be indexed by a " + value_type_name(index) + ".");
     std::int64_t i = index.get<std::int64_t>();
     if (i < 0 || i >= static_cast<std::int64_t>(value.size()))
       return template_error("The language expression property array index '" + std::to_string(i) +
@@ -833,6 +824,16 @@ void collect_calls(const Node& node, std::vector<std::string>& out) {
 }
 
 }  // namespace
+
+std::string value_type_name(const json& v) {
+  if (v.is_string()) return "String";
+  if (v.is_number_integer()) return "Integer";
+  if (v.is_number()) return "Float";
+  if (v.is_boolean()) return "Boolean";
+  if (v.is_array()) return "Array";
+  if (v.is_object()) return "Object";
+  return "Null";
+}
 
 bool is_expression(const std::string& text) {
   return text.size() >= 2 && text.front() == '[' && text.back() == ']' && text[1] != '[';

@@ -44,6 +44,10 @@ class ExpressionContext {
 // The error every expression failure is reported with: 400 InvalidTemplate.
 ArmError template_error(const std::string& message);
 
+// A JSON value's type as ARM's messages name it: String, Integer, Float, Boolean, Array,
+// Object or Null.
+std::string value_type_name(const nlohmann::json& value);
+
 // True for "[...]" but not for "[[...": a string the engine evaluates.
 bool is_expression(const std::string& text);
 

@@ -80,6 +80,23 @@ Result<ReplicationModel> load_replication_model(const AppOptions& options, const
   return model;
 }
 
+// Storage prices (emulator/storage_cost.h): the built-in table, then the config file's
+// "prices" object, then --prices FILE, each merged over what came before.
+Result<PriceTable> load_prices(const AppOptions& options, const ConfigFile& config) {
+  PriceTable prices = PriceTable::builtin();
+  if (config.doc.is_object() && config.doc.contains("prices")) {
+    auto configured = PriceTable::from_json(config.doc["prices"], prices);
+    if (!configured) return std::move(configured).error();
+    prices = std::move(*configured);
+  }
+  if (options.prices_file.empty()) return prices;
+  auto text = read_file(options.prices_file);
+  if (!text) return std::move(text).error();
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
+  if (doc.is_discarded()) return bad_request("InvalidConfiguration", "--prices '" + options.prices_file + "' is not valid JSON");
+  return PriceTable::from_json(doc, prices);
+}
+
 // The config file's "roleAssignments": [{"principalId" | "clientId", "role": name or GUID,
 // "scope"}], made at start (README "Access control").
 Result<std::vector<EmulatorSettings::InitialAssignment>> load_role_assignments(const nlohmann::json& config,
@@ -175,6 +192,8 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   if (!identities) return std::move(identities).error();
   auto replication = load_replication_model(options, *config);
   if (!replication) return std::move(replication).error();
+  auto prices = load_prices(options, *config);
+  if (!prices) return std::move(prices).error();
   auto regions = RegionCatalog::builtin(options.cloud);
   if (!regions) return std::move(regions).error();
   auto tls = load_tls(options);
@@ -192,6 +211,7 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
                             *replication, options.virtual_clock, std::move(*assignments),
                             options.allow_cross_tenant_sharing};
+  settings.prices = std::move(*prices);
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);
   // Tokens follow the wall clock even when the emulator's clock is virtual: clients cache

@@ -29,6 +29,7 @@ struct AppOptions {
   std::string cert_file;  // with key_file: serve this certificate instead of the generated one
   std::string key_file;
   std::string config_file;       // identities (tenants, subscriptions, principals)
+  std::string prices_file;       // --prices: storage prices merged over the built-in table
   bool accept_any_token = false;
   std::int64_t operation_delay_ms = 0;
   int page_size = 100;

@@ -10,6 +10,7 @@ std::string usage() {
   return R"(acg-emulator: a local, offline emulator of the Azure Compute Gallery ARM API.
 
 Usage: acg-emulator [options]
+       acg-emulator cost|retention --scope ID ... (planning tools; acg-emulator cost --help)
 
 Listening
   --host ADDR               address to listen on (default 127.0.0.1; anything else is reachable
@@ -21,6 +22,8 @@ State
   --data-dir DIR            SQLite database, TLS material and token signing key (default ./acg-data)
   --in-memory               keep nothing on disk (a fresh emulator every start)
   --config FILE             identities: tenants, subscriptions, principals (JSON; see README)
+  --prices FILE             storage prices per GiB-month merged over the built-in table (JSON; README
+                            "Storage cost"; the config file's "prices" object does the same)
   --seed FILE               load a seed file (identities, resources, role assignments) at start;
                             an invalid one stops the start (README "Seeding and snapshots")
 
@@ -92,7 +95,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
         flag != "--seed" && flag != "--id-seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&
-        flag != "--replication-speed" && flag != "--log-level" && flag != "--log-format" && flag != "--log-file")
+        flag != "--replication-speed" && flag != "--log-level" && flag != "--log-format" && flag != "--log-file" && flag != "--prices")
       return "unknown option '" + flag + "' (see --help)";
     if (!value(v)) return missing();
     if (flag == "--host") o.host = v;
@@ -101,6 +104,7 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     else if (flag == "--cert") o.cert_file = v;
     else if (flag == "--key") o.key_file = v;
     else if (flag == "--config") o.config_file = v;
+    else if (flag == "--prices") o.prices_file = v;
     else if (flag == "--operation-delay-ms") { if (!parse_int<std::int64_t>(v, o.operation_delay_ms, 0, 86400000)) return bad(); }
     else if (flag == "--page-size") { if (!parse_int<int>(v, o.page_size, 1, 1000)) return bad(); }
     else if (flag == "--cloud") o.cloud = v;

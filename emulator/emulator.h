@@ -44,12 +44,16 @@
 #include "emulator/region_catalog.h"
 #include "emulator/replication.h"
 #include "emulator/resource_type.h"
+#include "emulator/retention_plan.h"
 #include "emulator/settings.h"
 #include "emulator/shared_galleries.h"
 #include "storage/store.h"
 
 namespace acg {
 
+
+// A stored image version deleted with soft delete on (resources.cpp): kept, hidden, until purged.
+bool is_soft_deleted(const nlohmann::json& stored);
 
 // A long-running operation a response must point the client at.
 struct OperationRef {
@@ -156,6 +160,13 @@ class Emulator {
   // excluded from latest (the version's flag, overridden by its target region's flag when a
   // region is given). definition.names = {gallery, image}. 404 when there is none.
   Result<nlohmann::json> latest_version(const ResourceRef& definition, const std::string& region);
+
+  // --- Storage cost (emulator/storage_cost.h, cost_estimates.cpp) ---
+  // What `scope` (a subscription, resource group, gallery, definition or version id) costs to
+  // keep per month with its breakdown, soft-deleted versions at one replica per region; with a
+  // policy, also the retention plan (emulator/retention_plan.h) and the saving it would make.
+  // 400 InvalidScope for anything else, 404 when it does not exist.
+  Result<nlohmann::json> storage_cost(const std::string& scope, const std::optional<RetentionPolicy>& retention);
 
   // --- Template deployments (Microsoft.Resources/deployments; emulator/arm_template.h) ---
   // A deployment is stored below its resource group (deleted with it) as the resource GET

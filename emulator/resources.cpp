@@ -50,8 +50,6 @@ ArmError resource_not_found(const ResourceType& type, const ResourceRef& ref) {
 constexpr const char* kSoftDeletedTime = "acg:softDeletedTime";
 constexpr std::int64_t kSoftDeleteRetentionMs = 7LL * 24 * 3600 * 1000;  // 7 days, not configurable (LIMITS.md)
 
-bool is_soft_deleted(const json& resource) { return resource.contains(kSoftDeletedTime); }
-
 bool soft_delete_enabled(const json& gallery) {
   return gallery.value("/properties/softDeletePolicy/isSoftDeleteEnabled"_json_pointer, false);
 }
@@ -90,6 +88,8 @@ Result<ListPage> views(const ResourceType& type, Result<ListPage> page) {
 }
 
 }  // namespace
+
+bool is_soft_deleted(const json& resource) { return resource.contains(kSoftDeletedTime); }
 
 std::vector<const ResourceType*> ResourceType::lineage() const {
   std::vector<const ResourceType*> chain;

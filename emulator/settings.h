@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "emulator/replication_model.h"
+#include "emulator/storage_cost.h"
 
 namespace acg {
 
@@ -31,6 +32,9 @@ struct EmulatorSettings {
   // Lets POST .../share name tenants other than the gallery's own (AADTenants groups). Off by
   // default: the emulator does not model cross-tenant sharing (gallery_sharing.h).
   bool allow_cross_tenant_sharing = false;
+  // Storage prices for cost estimates (emulator/storage_cost.h): the built-in table, or it
+  // with the config file's "prices" / --prices merged over.
+  PriceTable prices = PriceTable::builtin();
 };
 
 }  // namespace acg

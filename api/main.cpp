@@ -5,9 +5,12 @@
 #include <vector>
 
 #include "api/app.h"
+#include "api/cli_tools.h"
+#include <iostream>
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (acg::api::is_tool_command(args)) return acg::api::run_tool(args, std::cout, std::cerr);  // cost, retention
   auto parsed = acg::api::parse_command_line(args);
   if (auto* help = std::get_if<acg::api::HelpRequested>(&parsed)) {
     std::fputs(help->text.c_str(), stdout);

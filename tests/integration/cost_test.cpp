@@ -90,7 +90,8 @@ struct Costing {
 
   std::vector<std::string> version_names() {
     std::vector<std::string> names;
-    for (const json& v : emu.arm("GET", definition_path("linux") + "/versions" + kV).json()["value"]) names.push_back(v["name"]);
+    const json listed = emu.arm("GET", definition_path("linux") + "/versions" + kV).json();  // bound: not a temporary's member
+    for (const json& v : listed["value"]) names.push_back(v["name"]);
     std::sort(names.begin(), names.end());
     return names;
   }

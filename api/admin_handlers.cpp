@@ -237,6 +237,8 @@ Router build_router(Services& services) {
   add_deployment_routes(router, services);
   add_dashboard_routes(router, services);
   add_metrics_routes(router, services);
+  add_quota_routes(router, services);
+  add_marketplace_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

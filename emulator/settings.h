@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/quotas.h"
 #include "emulator/replication_model.h"
 
 namespace acg {
@@ -31,6 +32,9 @@ struct EmulatorSettings {
   // Lets POST .../share name tenants other than the gallery's own (AADTenants groups). Off by
   // default: the emulator does not model cross-tenant sharing (gallery_sharing.h).
   bool allow_cross_tenant_sharing = false;
+  // Galleries, image definitions and versions per subscription per region (emulator/quotas.h),
+  // as the config file sets them; the admin API's overrides live in the store.
+  QuotaSettings quotas;
 };
 
 }  // namespace acg

@@ -69,9 +69,10 @@ struct Quotas {
     INFO(r.body);
     REQUIRE(r.status == 200);
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> out;
-    for (const json& u : r.json()["value"]) {
+    const json body = r.json();  // bound first: a range-for over a member of a temporary is UB
+    for (const json& u : body["value"]) {
       CHECK(u["unit"] == "Count");
-      out[u["name"]["value"]] = {u["currentValue"].get<std::int64_t>(), u["limit"].get<std::int64_t>()};
+      out[u["name"]["value"].get<std::string>()] = {u["currentValue"].get<std::int64_t>(), u["limit"].get<std::int64_t>()};
     }
     return out;
   }

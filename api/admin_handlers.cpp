@@ -238,6 +238,8 @@ Router build_router(Services& services) {
   add_dashboard_routes(router, services);
   add_metrics_routes(router, services);
   add_cost_routes(router, services);
+  add_quota_routes(router, services);
+  add_marketplace_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

@@ -211,6 +211,9 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
                             *replication, options.virtual_clock, std::move(*assignments),
                             options.allow_cross_tenant_sharing};
+  auto quotas = quota_settings_from_config(config->doc);
+  if (!quotas) return std::move(quotas).error();
+  settings.quotas = std::move(*quotas);
   settings.prices = std::move(*prices);
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,
                                               std::move(*regions), std::move(*identities), settings);

@@ -42,6 +42,8 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
       "2015-06-01",         "2015-07-01",         "2017-10-01-preview", "2018-01-01-preview", "2018-07-01",
       "2018-09-01-preview", "2020-03-01-preview", "2020-04-01-preview", "2020-08-01-preview", "2020-10-01",
       "2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview", "2022-04-01",         "2022-05-01-preview"};
+  // Microsoft.MarketplaceOrdering: az 2.45 and the Python SDK send 2021-01-01.
+  static const std::vector<std::string> marketplace = {"2015-06-01", "2021-01-01"};
   static const std::vector<std::string> none;
   switch (family) {
     case ApiFamily::gallery: return gallery;
@@ -51,6 +53,7 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
     case ApiFamily::disks: return disks;
     case ApiFamily::storage: return storage;
     case ApiFamily::authorization: return authorization;
+    case ApiFamily::marketplace: return marketplace;
     default: return none;
   }
 }

@@ -41,6 +41,8 @@ void add_dashboard_routes(Router& router, Services& services);     // /_emulator
 void add_metrics_routes(Router& router, Services& services);       // GET /_emulator/metrics
 void add_seed_routes(Router& router, Services& services);          // /_emulator/seed, /_emulator/snapshot
 void add_cost_routes(Router& router, Services& services);          // GET /_emulator/cost, VMs by subscription
+void add_quota_routes(Router& router, Services& services);         // Compute usages, /_emulator/quotas
+void add_marketplace_routes(Router& router, Services& services);   // Microsoft.MarketplaceOrdering agreements
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

@@ -462,6 +462,10 @@ Status Emulator::reset() {
   faults_.clear();
   network_rules_.clear();
   (void)store_->put_meta("network.rules", "{}");
+  // Run-time quota overrides and accepted marketplace terms are state like the rest; the
+  // config file's quotas stay.
+  (void)store_->put_meta("quota.overrides", "{}");
+  (void)store_->put_meta("marketplace.agreements", "{}");
   return ensure_initial_assignments_locked();
 }
 

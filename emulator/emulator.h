@@ -40,6 +40,7 @@
 #include "emulator/gallery_sharing.h"
 #include "emulator/id_generator.h"
 #include "emulator/identity.h"
+#include "emulator/marketplace_terms.h"
 #include "emulator/network_rules.h"
 #include "emulator/region_catalog.h"
 #include "emulator/replication.h"
@@ -239,6 +240,27 @@ class Emulator {
   // Some assignment of the principal sits at `scope` or below it (lists show it what it may read).
   bool has_role_within(const Principal& principal, const std::string& scope);
 
+  // --- Quotas (emulator/quotas.h) ---
+  // Compute's usages list for a subscription and region: the gallery quotas, each a
+  // ListUsagesResult item. 400 LocationNotAvailableForResourceType for an unknown region.
+  Result<std::vector<nlohmann::json>> usages(const std::string& sub, const std::string& location);
+  // The admin view of a subscription's quotas: each limit with where it comes from, the admin
+  // overrides, and the usage of every region that has some.
+  Result<nlohmann::json> quotas_of(const std::string& sub);
+  // Merges {"galleries": N, ...} into the subscription's admin overrides (null removes one),
+  // or removes them all; persisted (a restart keeps them), cleared by reset(). Returns quotas_of.
+  Result<nlohmann::json> set_quota_overrides(const std::string& sub, const nlohmann::json& limits);
+  Result<nlohmann::json> clear_quota_overrides(const std::string& sub);
+
+  // --- Marketplace terms (Microsoft.MarketplaceOrdering; emulator/marketplace_terms.h) ---
+  // The terms of a plan for a subscription, as `view` shapes them (never accepted until
+  // set_marketplace_terms accepts them). Persisted per subscription, cleared by reset().
+  Result<nlohmann::json> marketplace_terms(const std::string& sub, const MarketplacePlan& plan, TermsView view);
+  Result<nlohmann::json> set_marketplace_terms(const std::string& sub, const MarketplacePlan& plan, bool accepted,
+                                               TermsView view);
+  // Every plan whose terms the subscription has signed or canceled (the agreements view).
+  Result<std::vector<nlohmann::json>> marketplace_agreements(const std::string& sub);
+
   // --- Replication and faults (admin API) ---
   // The replication jobs still running (the `top` due first), with their progress and
   // remaining time: {"count": all of them, "value": [...]}.
@@ -254,8 +276,9 @@ class Emulator {
   void settle();
   // When the next operation falls due, if any (drives the server's timer).
   std::optional<std::int64_t> next_due_ms();
-  // Wipes all ARM state (resources, operations, replication jobs) and the faults in place;
-  // identities, TLS material and the clock stay.
+  // Wipes all ARM state (resources, operations, replication jobs, accepted marketplace terms),
+  // the faults, network rules and quota overrides in place; identities, TLS material, the
+  // config file's settings and the clock stay.
   Status reset();
   // Moves the emulator's clock forward by delta_ms (persisted), then finishes what fell due.
   Status advance_clock(std::int64_t delta_ms);
@@ -327,6 +350,15 @@ class Emulator {
   Result<std::vector<storage::ReplicationJobRow>> jobs_of(const nlohmann::json& artifact);
   Result<std::optional<std::int64_t>> replicate(const nlohmann::json& artifact, const std::string& sub);
   void persist_clock();
+
+  // Quotas: 409 OperationNotAllowed when creating one more resource of `type` in `location`
+  // would exceed the subscription's limit (inside the write's transaction).
+  Status check_quota(const ResourceType& type, const std::string& sub, const std::string& location);
+  Result<std::map<std::string, QuotaLimits>> quota_overrides_locked();
+  nlohmann::json quotas_locked(const std::string& sub);
+  // Marketplace terms as stored: {"<sub>": {"<publisher>:<offer>:<plan>": {...}}}, lower-cased keys.
+  Result<nlohmann::json> stored_terms_locked();
+  Result<bool> terms_accepted_locked(const std::string& sub, const MarketplacePlan& plan);
 
   class TransactionLookup;
   // The resource that contains `type` at ref (a resource group or a resource), or 404.

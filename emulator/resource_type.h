@@ -36,6 +36,10 @@ class Lookup {
   virtual Result<std::vector<nlohmann::json>> in_scope(const std::string& scope_id, const std::string& type) = 0;
   // The replication state of an image or application version in each of its target regions.
   virtual Result<std::vector<RegionReplica>> replicas(const nlohmann::json& artifact) = 0;
+  // Whether subscription `sub` has accepted the marketplace terms of `plan` (publisher,
+  // product = offer, plan name), as Microsoft.MarketplaceOrdering records them.
+  virtual Result<bool> marketplace_terms_accepted(const std::string& sub, const std::string& publisher,
+                                                  const std::string& product, const std::string& plan) = 0;
   virtual std::int64_t now_ms() const = 0;
   virtual const EmulatorSettings& settings() const = 0;
   virtual const RegionCatalog& regions() const = 0;

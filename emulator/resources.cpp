@@ -129,6 +129,10 @@ class Emulator::TransactionLookup final : public Lookup {
     for (const auto& j : *jobs) out.push_back({j.region, j.state});
     return out;
   }
+  Result<bool> marketplace_terms_accepted(const std::string& sub, const std::string& publisher,
+                                          const std::string& product, const std::string& plan) override {
+    return e_.terms_accepted_locked(sub, MarketplacePlan{publisher, product, plan});
+  }
   std::int64_t now_ms() const override { return e_.clock_.now_ms(); }
   const EmulatorSettings& settings() const override { return e_.settings_; }
   const RegionCatalog& regions() const override { return e_.regions_; }
@@ -225,6 +229,9 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     const WriteRequest request{body, previous, *parent, id, stored_name, sub, tenant, patch};
     auto properties = type.properties(request, lookup);
     if (!properties) return std::move(properties).error();
+    // A create counts against the subscription's quota in its region (a re-PUT, a restore do not).
+    if (!*stored)
+      if (auto st = check_quota(type, sub, resource.value("location", "")); !st) return std::move(st).error();
 
     if (!patch) resource.erase("tags");
     if (body.contains("tags") && !body["tags"].is_null()) resource["tags"] = body["tags"];

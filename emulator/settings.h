@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/quotas.h"
 #include "emulator/replication_model.h"
 #include "emulator/storage_cost.h"
 
@@ -35,6 +36,9 @@ struct EmulatorSettings {
   // Storage prices for cost estimates (emulator/storage_cost.h): the built-in table, or it
   // with the config file's "prices" / --prices merged over.
   PriceTable prices = PriceTable::builtin();
+  // Galleries, image definitions and versions per subscription per region (emulator/quotas.h),
+  // as the config file sets them; the admin API's overrides live in the store.
+  QuotaSettings quotas;
 };
 
 }  // namespace acg

@@ -17,6 +17,7 @@
 #include "emulator/source_rules.h"
 #include "emulator/source_types.h"
 #include "emulator/text.h"
+#include "emulator/vm_licensing.h"
 
 namespace acg {
 
@@ -80,6 +81,14 @@ Status check_storage_shape(const json& storage) {
       return missing_parameter(data_path + ".managedDisk.id");
   }
   return ok_status();
+}
+
+// The top-level `plan` (a marketplace plan) and properties.licenseType.
+Status check_licensing_shape(const json& body) {
+  if (auto st = optional_object(body, "plan", ""); !st) return st;
+  for (const char* key : {"name", "publisher", "product", "promotionCode"})
+    if (auto st = optional_string(json_member(body, "plan"), key, "plan"); !st) return st;
+  return optional_string(json_member(body, "properties"), "licenseType", "properties");
 }
 
 Status check_shapes(const json& p) {
@@ -200,13 +209,16 @@ Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request
 // emulator keeps no local image cache to place one on), a specialized image brings its own
 // OS configuration and a generalized one needs it. Fills the OS type from the definition
 // and records the version deployed as imageReference.exactVersion.
-Status apply_gallery_image(const WriteRequest& request, json& in, Lookup& lookup) {
+// The definition deployed from is left in `definition` (null when the image is not a gallery's).
+Status apply_gallery_image(const WriteRequest& request, json& in, Lookup& lookup, json& definition_out) {
   json& storage = in["storageProfile"];
   if (!storage.is_object()) return ok_status();
   auto gallery = resolve_gallery_image(object_at(storage, "imageReference"), json_text(request.body, "location"),
                                        Consumer{request.subscription, request.tenant}, lookup);
   if (!gallery) return std::move(gallery).error();
   if (!*gallery) return ok_status();
+  if (auto st = check_purchase_plan(request, (*gallery)->definition, lookup); !st) return st;
+  definition_out = (*gallery)->definition;
   if (object_at(storage, "osDisk").contains("diffDiskSettings"))
     return invalid_parameter("An ephemeral OS disk (diffDiskSettings) cannot be created from a gallery image in "
                              "acg-emulator. Remove 'diffDiskSettings' or deploy a platform image.",
@@ -242,6 +254,7 @@ class VirtualMachineType final : public ResourceType {
   Status check_body(const json& body, bool patch) const override {
     const json p = object_at(body, "properties");
     if (auto st = check_shapes(p); !st) return st;
+    if (auto st = check_licensing_shape(body); !st) return st;
     if (patch) return ok_status();
     if (object_at(p, "hardwareProfile").value("vmSize", "").empty())
       return missing_parameter("properties.hardwareProfile.vmSize");
@@ -265,10 +278,14 @@ class VirtualMachineType final : public ResourceType {
       in.erase("osProfile");
     }
     if (request.stored) return update(request, in);
-    if (auto st = apply_gallery_image(request, in, lookup); !st) return std::move(st).error();
+    json definition;
+    if (auto st = apply_gallery_image(request, in, lookup, definition); !st) return std::move(st).error();
 
     auto storage = resolve_storage(request, object_at(in, "storageProfile"), object_at(in, "osProfile"), lookup);
     if (!storage) return std::move(storage).error();
+    const std::string os_type = storage->first["osDisk"].value("osType", "");
+    if (auto st = check_license_type(json_member(in, "licenseType"), os_type, definition); !st)
+      return std::move(st).error();
     json out = std::move(in);
     out["storageProfile"] = std::move(storage->first);
     const std::int64_t now = lookup.now_ms();
@@ -278,13 +295,27 @@ class VirtualMachineType final : public ResourceType {
     return out;
   }
 
+  // The marketplace plan is the one the VM was created with: kept on updates (update() refuses
+  // another).
+  void apply_members(json& resource, const json& body, const WriteRequest& request) const override {
+    if (!request.stored && json_member(body, "plan").is_object()) resource["plan"] = body["plan"];
+  }
+
  private:
-  // A specialized VM may change its size and profiles; its OS disk and image are fixed.
+  // A specialized VM may change its size, profiles and licence type; its OS disk, image and
+  // plan are fixed.
   static Result<json> update(const WriteRequest& request, const json& in) {
     const json& stored = (*request.stored)["properties"];
     if (is_generalized(*request.stored))
       return conflict("OperationNotAllowed",
                       "Operation 'Update' is not allowed on VM '" + request.name + "' since the VM is generalized.");
+    const json& plan = json_member(request.body, "plan");
+    if (plan.is_object() && plan != json_member(*request.stored, "plan"))
+      return conflict("PropertyChangeNotAllowed", "Changing property 'plan' is not allowed.");
+    if (auto st = check_license_type(json_member(in, "licenseType"),
+                                     stored.value("/storageProfile/osDisk/osType"_json_pointer, ""), json());
+        !st)
+      return std::move(st).error();
     const json wanted = object_at(in, "storageProfile");
     const json& current = stored["storageProfile"];
     std::string os_type = object_at(wanted, "osDisk").value("osType", "");

@@ -62,6 +62,11 @@ constexpr const char* kMigrations[] = {
       value TEXT NOT NULL
     );
     )sql",
+    // 3: resources counted by type and location below a subscription (the gallery quotas:
+    // 100 galleries, 1,000 definitions, 10,000 versions per subscription per region).
+    R"sql(
+    CREATE INDEX resources_by_type_location ON resources (type_key, json_extract(body, '$.location'), key);
+    )sql",
 };
 
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -180,6 +180,43 @@ class SqliteStore final : public Store {
     return s.int64(0);
   }
 
+  // Both use the index on (type_key, json_extract(body, '$.location'), key) (migration 3): the
+  // expression must be spelled exactly as in the index for SQLite to use it.
+  StoreResult<std::int64_t> count_in_location(const std::string& scope_id, const std::string& type,
+                                              const std::string& location) override {
+    auto st = prepare(
+        "SELECT count(*) FROM resources WHERE type_key = ?1 AND json_extract(body, '$.location') = ?2 "
+        "AND key >= ?3 AND key < ?4");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    const std::string key = lower(scope_id);
+    s.bind(1, lower(type));
+    s.bind(2, location);
+    s.bind(3, key + "/");
+    s.bind(4, key + "0");
+    int rc = s.step();
+    if (rc != SQLITE_ROW) return error(rc);
+    return s.int64(0);
+  }
+
+  StoreResult<std::vector<std::pair<std::string, std::int64_t>>> count_by_location(const std::string& scope_id,
+                                                                                  const std::string& type) override {
+    auto st = prepare(
+        "SELECT json_extract(body, '$.location') AS location, count(*) FROM resources "
+        "WHERE type_key = ?1 AND key >= ?2 AND key < ?3 AND location IS NOT NULL GROUP BY location ORDER BY location");
+    if (!st.ok()) return st.error();
+    Stmt s(st.value());
+    const std::string key = lower(scope_id);
+    s.bind(1, lower(type));
+    s.bind(2, key + "/");
+    s.bind(3, key + "0");
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.emplace_back(s.text(0), s.int64(1));
+    if (auto done_status = done(rc); !done_status.ok()) return done_status.error();
+    return out;
+  }
+
   StoreResult<std::optional<OperationRow>> get_operation(const std::string& id) override {
     auto st = prepare(std::string(kOperationColumns) + " WHERE id = ?1");
     if (!st.ok()) return st.error();

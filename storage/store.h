@@ -95,6 +95,13 @@ class Store {
                                                   std::int64_t after_seq, int limit) = 0;
   // Children that hold a delete back (role assignments and definitions do not).
   virtual StoreResult<std::int64_t> count_children(const std::string& parent_id) = 0;
+  // Resources of one type below scope_id whose body's "location" is `location` (as stored: the
+  // catalog's region name), counted on an index: the subscription quotas (emulator/quotas.h).
+  virtual StoreResult<std::int64_t> count_in_location(const std::string& scope_id, const std::string& type,
+                                                      const std::string& location) = 0;
+  // The same for every location that has some: {location, count}, sorted by location.
+  virtual StoreResult<std::vector<std::pair<std::string, std::int64_t>>> count_by_location(
+      const std::string& scope_id, const std::string& type) = 0;
 
   virtual StoreResult<std::optional<OperationRow>> get_operation(const std::string& id) = 0;
   virtual StoreStatus put_operation(const OperationRow& op) = 0;

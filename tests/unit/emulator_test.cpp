@@ -70,6 +70,14 @@ class ThrowingStore final : public storage::Store {
   storage::StoreResult<std::int64_t> count_children(const std::string& parent_id) override {
     return inner_->count_children(parent_id);
   }
+  storage::StoreResult<std::int64_t> count_in_location(const std::string& scope_id, const std::string& type,
+                                                       const std::string& location) override {
+    return inner_->count_in_location(scope_id, type, location);
+  }
+  storage::StoreResult<std::vector<std::pair<std::string, std::int64_t>>> count_by_location(
+      const std::string& scope_id, const std::string& type) override {
+    return inner_->count_by_location(scope_id, type);
+  }
   storage::StoreResult<std::optional<storage::OperationRow>> get_operation(const std::string& id) override {
     return inner_->get_operation(id);
   }

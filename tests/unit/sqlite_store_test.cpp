@@ -98,3 +98,29 @@ TEST_CASE("a database file is migrated once and reopened", "[store]") {
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
 }
+
+TEST_CASE("resources are counted by type and location below a scope", "[store][quota]") {
+  auto store = memory_store();
+  auto located = [](const std::string& id, const std::string& type, const std::string& location) {
+    return ResourceRow{id, type, "/subscriptions/s/resourceGroups/rg", id.substr(id.rfind('/') + 1),
+                       "{\"id\":\"" + id + "\",\"location\":\"" + location + "\"}", 0};
+  };
+  const std::string g = "/subscriptions/S/resourceGroups/rg/providers/Microsoft.Compute/galleries/";
+  REQUIRE(store->put(located(g + "a", "Microsoft.Compute/galleries", "westus")).ok());
+  REQUIRE(store->put(located(g + "b", "Microsoft.Compute/galleries", "westus")).ok());
+  REQUIRE(store->put(located(g + "c", "Microsoft.Compute/galleries", "eastus")).ok());
+  REQUIRE(store->put(located(g + "a/images/d", "Microsoft.Compute/galleries/images", "westus")).ok());
+  REQUIRE(store->put(located("/subscriptions/other/resourceGroups/rg/providers/Microsoft.Compute/galleries/x",
+                             "Microsoft.Compute/galleries", "westus"))
+              .ok());
+  CHECK(store->count_in_location("/subscriptions/s", "microsoft.compute/GALLERIES", "westus").value() == 2);
+  CHECK(store->count_in_location("/subscriptions/s", "Microsoft.Compute/galleries", "eastus").value() == 1);
+  CHECK(store->count_in_location("/subscriptions/s", "Microsoft.Compute/galleries", "northeurope").value() == 0);
+  CHECK(store->count_in_location("/subscriptions/s", "Microsoft.Compute/galleries/images", "westus").value() == 1);
+  auto by_location = store->count_by_location("/subscriptions/S", "Microsoft.Compute/galleries");
+  REQUIRE(by_location.ok());
+  using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+  CHECK(by_location.value() == Counts{{"eastus", 1}, {"westus", 2}});
+  REQUIRE(store->remove(g + "a").ok());
+  CHECK(store->count_in_location("/subscriptions/s", "Microsoft.Compute/galleries", "westus").value() == 1);
+}

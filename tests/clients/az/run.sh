@@ -19,7 +19,8 @@
 #           delete order (versions, definitions, gallery)
 #   paging  emulator with --page-size 2: az must follow nextLink
 #   deploy  emulator with --replication-speed instant: ARM template deployments (az deployment
-#           group validate/create/show/list/wait/export/delete, deployment operations, errors)
+#           group validate/create/show/list/wait/export/delete, deployment operations, errors),
+#           then the usages list (gallery quotas, az rest) and vm image terms show/accept/cancel
 #   share   emulator with --config (a consumer subscription of the same tenant and a service
 #           principal that owns it, logged in beside the default one) and instant replication:
 #           az sig share add/remove/reset/enable-community, --sharing-groups, sig update of a
@@ -1100,6 +1101,26 @@ galleryImageVersionName" "failed deployment"
     az_run deployment group delete -g "$RG" -n gallery && expect_rc 0 &&
         az_run deployment group show -g "$RG" -n gallery && expect_rc 3 && expect_in_output "DeploymentNotFound" &&
         az_run sig show -g "$RG" -r "$G" --query id -o tsv && expect_rc 0 && expect_out "$GID" "gallery"
+    end
+
+    # Quotas and marketplace terms on the same emulator (README "Quotas", "Marketplace plans").
+    # `az vm list-usage` fails inside Debian's az 2.45 before any request (its compute SDK lacks
+    # v2022_11_01, like `az vm create`): the same GET through az rest.
+    begin "deploy: the usages list reports the gallery quotas of the region (az rest)"
+    az_run rest --method get --url "/subscriptions/$SUB/providers/Microsoft.Compute/locations/westus/usages?api-version=2022-11-01" \
+        --query "value[?name.value=='galleries'].[currentValue, limit, name.localizedValue]" -o tsv &&
+        expect_rc 0 && expect_out "1	100	Galleries" "galleries usage"
+    end
+
+    begin "deploy: vm image terms show / accept / cancel"
+    az_run vm image terms show --publisher redhat --offer rhel-byos --plan rhel-lvm9 --query accepted -o tsv &&
+        expect_rc 0 && expect_out "false" "before accept" &&
+        az_run vm image terms accept --publisher redhat --offer rhel-byos --plan rhel-lvm9 --query accepted -o tsv &&
+        expect_rc 0 && expect_out "true" "accept" &&
+        az_run vm image terms show --publisher redhat --offer rhel-byos --plan rhel-lvm9 --query accepted -o tsv &&
+        expect_rc 0 && expect_out "true" "after accept" &&
+        az_run vm image terms cancel --publisher redhat --offer rhel-byos --plan rhel-lvm9 --query accepted -o tsv &&
+        expect_rc 0 && expect_out "false" "cancel"
     end
 }
 

@@ -87,3 +87,18 @@ TEST_CASE("listening beyond loopback prints a warning; loopback does not", "[sec
   CHECK(loop_code != 0);
   CHECK(loop_out.find("warning") == std::string::npos);
 }
+
+TEST_CASE("fuzz regressions: what the fuzz targets found stays fixed", "[security][fuzz]") {
+  TestEmulator emu;
+  auto answer = [&](const std::string& method, const std::string& target, const std::string& body = {}) {
+    acg::api::HttpRequest request{method, target, {{"Authorization", "Bearer " + emu.token()}, {"Host", "localhost"},
+                                                   {"Content-Type", "application/json"}}, body, "127.0.0.1"};
+    return emu.app().handle(request);
+  };
+  // resource_id: a path with bytes that are not UTF-8 was quoted in the 404's message, and
+  // writing that message as JSON threw: a 500 instead of the 404.
+  auto invalid_utf8 = answer("GET", "/subscriptions/" + kSub +
+                                        "/resourceGroups/rg/providers/Microsoft.Compute/gallerie\x9d/g?api-version=2022-03-03");
+  CHECK(invalid_utf8.status == 404);
+  CHECK(nlohmann::json::parse(invalid_utf8.body)["error"]["code"].is_string());
+}

@@ -1,6 +1,8 @@
 #include "api/app.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -139,12 +141,26 @@ Result<TokenSigner> load_signer(const AppOptions& options) {
   return TokenSigner::load_or_create(fs::path(options.data_dir) / "token-signing-key.pem");
 }
 
+// The database, its WAL and the TLS material are written here: say so plainly up front rather
+// than let SQLite report "unable to open database file" (a read-only mount, a full disk).
+Status check_writable(const std::string& dir) {
+  const fs::path probe = fs::path(dir) / ".acg-write-probe";
+  std::FILE* file = std::fopen(probe.c_str(), "w");
+  const int error = errno;
+  if (!file)
+    return internal_error("the data directory '" + dir + "' is not writable: " + std::strerror(error) +
+                          " (the emulator keeps its database there; use another --data-dir or --in-memory)");
+  std::fclose(file);
+  std::remove(probe.c_str());
+  return ok_status();
+}
+
 Status prepare_data_dir(const AppOptions& options) {
   if (options.in_memory) return ok_status();
   std::error_code ec;
   fs::create_directories(options.data_dir, ec);
   if (ec) return internal_error("cannot create the data directory '" + options.data_dir + "': " + ec.message());
-  return ok_status();
+  return check_writable(options.data_dir);
 }
 
 // The access log as the options ask (nullptr: off), with its level and format checked.
@@ -279,6 +295,7 @@ std::string App::base_url() const {
 const std::string& App::ca_certificate_pem() const { return impl_->tls.ca_cert_pem; }
 Emulator& App::emulator() { return *impl_->emulator; }
 TokenService& App::tokens() { return *impl_->tokens; }
+HttpResponse App::handle(const HttpRequest& request) { return impl_->pipeline->handle(request); }
 
 void App::run_until_signal() { impl_->server->run_until_signal(); }
 

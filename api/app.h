@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "api/http_message.h"
 #include "emulator/arm_error.h"
 
 namespace acg {
@@ -69,6 +70,10 @@ class App {
   const std::string& ca_certificate_pem() const;
   Emulator& emulator();
   TokenService& tokens();
+  // Answers one request in the calling thread through the whole pipeline (routing, auth,
+  // api-version, handler, ARM envelope, log), without a socket: for embedding and for the
+  // fuzz targets (tests/fuzz), which must reach the handlers without TLS in the way.
+  HttpResponse handle(const HttpRequest& request);
 
   void run_until_signal();
   void stop();

@@ -98,7 +98,9 @@ Status check_api_version(ApiFamily family, const RequestContext& ctx, const std:
 HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  // A message may quote the request's path, which can hold any bytes: answer them as U+FFFD
+  // rather than throw (which was a 500; found by tests/fuzz resource_id).
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   r.set_header("Content-Type", "application/json; charset=utf-8");
   return r;
 }

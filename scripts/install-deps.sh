@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh          build and run
 #   scripts/install-deps.sh --test   also the real clients the test suite drives (az, Python SDK,
 #                                    Node.js and the JavaScript SDK's npm packages) and the
-#                                    dashboard test's browser (Debian's chromium, playwright-core)
+#                                    dashboard test's browser (Debian's chromium, playwright-core),
+#                                    clang for the sanitizer and fuzz builds, wrk for load tests
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 test_deps=false
@@ -11,7 +12,9 @@ test_deps=false
 
 packages=(cmake ninja-build g++ libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev curl)
 if $test_deps; then
-  packages+=(catch2 azure-cli python3-azure chromium)
+  # clang + its runtimes: the sanitizer and libFuzzer builds (scripts/sanitize.sh, fuzz.sh);
+  # wrk: the load test (scripts/bench/load.py).
+  packages+=(catch2 azure-cli python3-azure chromium clang libclang-rt-14-dev wrk)
 fi
 
 missing=()

@@ -195,26 +195,17 @@ TEST_CASE("every acknowledged write survives kill -9 of the binary", "[persisten
 }
 
 TEST_CASE("bad flags and unusable ports fail with one line and a non-zero exit", "[persistence]") {
-  auto run = [](const std::string& args) {
-    std::string cmd = std::string(ACG_EMULATOR_BINARY) + " " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    int status = ::pclose(p);
-    return std::make_pair(WEXITSTATUS(status), out);
-  };
-  auto [bad_code, bad_out] = run("--no-such-flag");
+  auto [bad_code, bad_out] = run_emulator_binary("--no-such-flag");
   CHECK(bad_code != 0);
   CHECK(bad_out.find("unknown option '--no-such-flag'") != std::string::npos);
   CHECK(std::count(bad_out.begin(), bad_out.end(), '\n') == 1);
 
   TestEmulator holder;  // occupies a port
-  auto [port_code, port_out] = run("--in-memory --port " + std::to_string(holder.app().port()));
+  auto [port_code, port_out] = run_emulator_binary("--in-memory --port " + std::to_string(holder.app().port()));
   CHECK(port_code != 0);
   CHECK(port_out.find("cannot listen on") != std::string::npos);
 
-  auto [help_code, help_out] = run("--help");
+  auto [help_code, help_out] = run_emulator_binary("--help");
   CHECK(help_code == 0);
   for (const char* flag : {"--host", "--port", "--data-dir", "--in-memory", "--cert", "--key"})
     CHECK(help_out.find(flag) != std::string::npos);

@@ -1,6 +1,8 @@
 #include "tests/support/test_server.h"
 
+#include <cstdio>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <thread>
 
 #include "api/http_message.h"
@@ -71,6 +73,17 @@ ClientResponse poll_until_done(HttpsClient& client, const std::string& url, cons
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return r;
+}
+
+std::pair<int, std::string> run_emulator_binary(const std::string& args) {
+  const std::string command = std::string(ACG_EMULATOR_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace acg::test

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "api/app.h"
 #include "tests/support/https_client.h"
@@ -43,6 +44,11 @@ class TestEmulator {
   HttpsClient client_;
   std::string token_;
 };
+
+// Runs the acg-emulator binary with `args` to its end (for flags that make it exit): its exit
+// code and what it printed on stdout and stderr. The integration tests define the binary's
+// path (ACG_EMULATOR_BINARY).
+std::pair<int, std::string> run_emulator_binary(const std::string& args);
 
 // Polls an Azure-AsyncOperation / Location URL (absolute) until the status is terminal.
 ClientResponse poll_until_done(HttpsClient& client, const std::string& url, const std::string& token,

@@ -461,6 +461,7 @@ Status Emulator::reset() {
   ++generation_;
   faults_.clear();
   network_rules_.clear();
+  policy_events_.clear();
   (void)store_->put_meta("network.rules", "{}");
   return ensure_initial_assignments_locked();
 }

@@ -26,6 +26,7 @@ enum class ApiFamily {
   disks,          // Microsoft.Compute DiskRP: disks, snapshots
   storage,        // Microsoft.Storage: storageAccounts
   authorization,  // Microsoft.Authorization: roleAssignments, roleDefinitions
+  policy,         // Microsoft.Authorization: policyDefinitions, policyAssignments
 };
 
 struct RequestContext {

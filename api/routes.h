@@ -40,6 +40,7 @@ void add_deployment_routes(Router& router, Services& services);    // ARM templa
 void add_dashboard_routes(Router& router, Services& services);     // /_emulator/ui: the live dashboard
 void add_metrics_routes(Router& router, Services& services);       // GET /_emulator/metrics
 void add_seed_routes(Router& router, Services& services);          // /_emulator/seed, /_emulator/snapshot
+void add_policy_routes(Router& router, Services& services);        // policy definitions, assignments, events
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

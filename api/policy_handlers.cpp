@@ -41,9 +41,11 @@ Emulator::PolicyAssignmentFilter assignment_filter(const std::string& filter) {
   return out;
 }
 
+// A PUT of a policy definition or assignment answers 201 whether it created or updated (the
+// SDKs accept nothing else: azure-mgmt-resource's create and create_or_update expect [201]).
 HttpResponse written(const Result<WriteOutcome>& outcome) {
   if (!outcome) return error_response(outcome.error());
-  return json_response(outcome->created ? 201 : 200, outcome->resource);
+  return json_response(201, outcome->resource);
 }
 
 void add_definition_routes(Router& router, Services& s) {

@@ -143,11 +143,13 @@ json violation_info(const Applicable& a, const std::string& effect) {
 
 // 403 RequestDisallowedByPolicy naming every assignment and definition that denied the write.
 ArmError disallowed(const std::string& resource_name, const std::vector<const Applicable*>& denials) {
-  json identifiers = json::array();
+  nlohmann::ordered_json identifiers = nlohmann::ordered_json::array();  // ARM's order: name before id
   json info = json::array();
   for (const Applicable* a : denials) {
-    identifiers.push_back({{"policyAssignment", {{"name", display_or_name(a->assignment)}, {"id", a->assignment.value("id", "")}}},
-                           {"policyDefinition", {{"name", display_or_name(a->definition)}, {"id", a->definition.value("id", "")}}}});
+    using ordered = nlohmann::ordered_json;
+    identifiers.push_back(
+        {{"policyAssignment", ordered{{"name", display_or_name(a->assignment)}, {"id", a->assignment.value("id", "")}}},
+         {"policyDefinition", ordered{{"name", display_or_name(a->definition)}, {"id", a->definition.value("id", "")}}}});
     info.push_back(violation_info(*a, "deny"));
   }
   ArmError e{403, "RequestDisallowedByPolicy",

@@ -62,8 +62,11 @@ class RuleContext final : public arm_template::ExpressionContext {
   Result<json> variable(const std::string&) override { return unavailable("variables"); }
   Result<json> copy_index(const std::string&, std::int64_t) override { return unavailable("copyIndex"); }
   Result<json> reference(const std::string&, const std::string&, bool) override { return unavailable("reference"); }
+  // Checking a definition has no subject: a group of the right shape stands in.
   json resource_group() override {
-    return subject_ && subject_->resource_group ? *subject_->resource_group : json::object();
+    if (subject_ && subject_->resource_group) return *subject_->resource_group;
+    return {{"id", ""}, {"name", ""}, {"type", "Microsoft.Resources/resourceGroups"}, {"location", ""},
+            {"tags", json::object()}, {"properties", json::object()}};
   }
   json subscription() override {
     const std::string sub = subject_ ? subject_->subscription_id : "";
@@ -154,10 +157,14 @@ struct Binding {
 };
 
 // "Microsoft.Compute/galleries/images/osType" -> {"Microsoft.Compute/galleries/images", "osType"}.
+// The property path starts after the type's last '/', before the first '.' or '[' that follows
+// the namespace (whose own '.' is part of the type).
 std::pair<std::string, std::string> split_alias(const std::string& alias) {
-  const size_t dot_or_bracket = alias.find_first_of(".[");
-  const size_t slash = alias.rfind('/', dot_or_bracket == std::string::npos ? alias.size() : dot_or_bracket);
-  if (slash == std::string::npos) return {"", alias};
+  const size_t namespace_end = alias.find('/');
+  if (namespace_end == std::string::npos) return {"", alias};
+  const size_t path_mark = alias.find_first_of(".[", namespace_end);
+  const size_t slash = alias.rfind('/', path_mark);
+  if (slash == namespace_end) return {"", alias};  // "Namespace/property": no type
   return {alias.substr(0, slash), alias.substr(slash + 1)};
 }
 

@@ -103,7 +103,7 @@ TEST_CASE("custom definitions: create, read, list, refuse invalid rules, delete 
   REQUIRE(created.status == 201);
   CHECK(created.json()["properties"]["policyType"] == "Custom");
   CHECK(created.json()["id"] == kSubScope + "/providers/Microsoft.Authorization/policyDefinitions/no-tmp");
-  CHECK(p.emu.arm("PUT", definition_path("no-tmp"), rule.dump()).status == 200);
+  CHECK(p.emu.arm("PUT", definition_path("no-tmp"), rule.dump()).status == 201);  // an update answers 201 too
   CHECK(p.emu.arm("GET", definition_path("no-tmp")).json()["properties"]["mode"] == "All");
   auto custom_only = p.emu.arm("GET", kSubScope + "/providers/Microsoft.Authorization/policyDefinitions" + kP +
                                           "&$filter=policyType%20eq%20'Custom'");
@@ -253,7 +253,7 @@ TEST_CASE("notScopes, resource group scope and DoNotEnforce", "[policy]") {
   SECTION("DoNotEnforce evaluates and records but does not deny") {
     REQUIRE(p.assign(kSubScope, "tags", assignment(kBuiltin + kRequireTag, values({{"tagName", "owner"}}),
                                                    {{"enforcementMode", "DoNotEnforce"}}))
-                .status == 200);
+                .status == 201);
     CHECK(p.put_gallery("rg", "g4", {{"location", "westus"}}).status == 201);
     const json events = p.events();
     CHECK(events.back()["effect"] == "deny");
@@ -435,6 +435,17 @@ TEST_CASE("policies are seedable: the organisation restricts gallery usage", "[p
   CHECK(governed("OrgGallery2/images/tagged", image).status == 201);
   // Galleries only in the approved regions.
   check_denied(governed("far", {{"location", "japaneast"}}), "approved-regions");
+
+  // A snapshot carries the definitions and assignments to another emulator.
+  auto snapshot = emu.http().request("GET", "/_emulator/snapshot");
+  REQUIRE(snapshot.status == 200);
+  TestEmulator copy;
+  auto loaded = copy.http().request("POST", "/_emulator/seed", snapshot.body, {{"Content-Type", "application/json"}});
+  INFO(loaded.body);
+  REQUIRE(loaded.status == 200);
+  auto far = copy.arm("PUT", "/subscriptions/" + kSub + "/resourceGroups/governed/providers/Microsoft.Compute/galleries/far" + kV,
+                      R"({"location":"japaneast"})");
+  check_denied(far, "approved-regions");
 }
 
 TEST_CASE("a template deployment meets the same policies: the denied resource fails it", "[policy][deployment]") {

@@ -396,13 +396,15 @@ Status Emulator::enforce_policies_locked(json& resource, const std::string& sub)
   const std::string id = resource.value("id", "");
   auto rows = store_->list_in_scope("/subscriptions/" + sub, kAssignmentType, 0, 1 << 30);
   if (!rows.ok()) return internal_error(rows.error().message);
+  // The resource as rules see it, rebuilt whenever append or modify changes the resource.
+  json view = policy_view(resource, regions_);
+  const std::string type = view.value("type", "");
   std::vector<Applicable> applicable;
   for (const auto& row : rows.value().rows) {
     json a = json::parse(row.body, nullptr, false);
     if (!a.is_object() || !scope_covers(a.value("/properties/scope"_json_pointer, std::string()), id) || excluded(a, id)) continue;
     auto definition = resolve_policy_definition_locked(a.value("/properties/policyDefinitionId"_json_pointer, std::string()));
     if (!definition) continue;  // a definition deleted behind the assignment's back applies nothing
-    const std::string type = policy_view(resource, regions_).value("type", "");
     if (!policy::mode_applies(definition->value("/properties/mode"_json_pointer, std::string("Indexed")), type)) continue;
     auto values = policy::parameter_values(a.value("name", ""), definition->value("name", ""),
                                            definition->value("/properties/parameters"_json_pointer, json::object()),
@@ -420,7 +422,6 @@ Status Emulator::enforce_policies_locked(json& resource, const std::string& sub)
     if (stored && *stored) group = std::move(**stored);
   }
   auto evaluate = [&](const Applicable& a) {
-    const json view = policy_view(resource, regions_);
     const json* rg = iequals(group_id, id) ? &resource : group ? &*group : nullptr;
     return policy::evaluate(a.definition.value("/properties/policyRule"_json_pointer, json::object()), a.values,
                             policy::Subject{view, rg, sub});
@@ -451,6 +452,7 @@ Status Emulator::enforce_policies_locked(json& resource, const std::string& sub)
     Status st = outcome->effect == "append" ? policy::apply_append(outcome->details, resource)
                                             : policy::apply_modify(outcome->details, resource);
     if (!st) return st;
+    view = policy_view(resource, regions_);
   }
   std::vector<const Applicable*> denials;
   for (const Applicable& a : applicable) {

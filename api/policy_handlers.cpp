@@ -61,7 +61,8 @@ void add_definition_routes(Router& router, Services& s) {
   });
   const std::string custom = "/subscriptions/{sub}/providers/Microsoft.Authorization/policyDefinitions";
   router.add("GET", custom, family, true, [&s](RequestContext& ctx) {
-    return items_response(s.emulator.list_policy_definitions(ctx.param("sub"), quoted_after(ctx.query("$filter"), "policytype eq")));
+    return items_response(
+        s.emulator.list_policy_definitions(ctx.param("sub"), quoted_after(ctx.query("$filter"), "policytype eq")));
   });
   router.add("GET", custom + "/{name}", family, true, [&s](RequestContext& ctx) {
     auto definition = s.emulator.get_policy_definition(ctx.param("sub"), ctx.param("name"));
@@ -83,7 +84,8 @@ void add_assignment_routes(Router& router, Services& s, const std::string& scope
   const std::string item = collection + "/{name}";
   const ApiFamily family = ApiFamily::policy;
   router.add("GET", collection, family, true, [&s](RequestContext& ctx) {
-    return items_response(s.emulator.list_policy_assignments(assignment_scope(ctx), assignment_filter(ctx.query("$filter"))));
+    return items_response(
+        s.emulator.list_policy_assignments(assignment_scope(ctx), assignment_filter(ctx.query("$filter"))));
   });
   router.add("PUT", item, family, true, [&s](RequestContext& ctx) {
     auto body = parse_json_body(ctx.request, false);
@@ -105,10 +107,13 @@ void add_assignment_routes(Router& router, Services& s, const std::string& scope
 HttpResponse policy_states(Services& s, RequestContext& ctx) {
   const std::string which = to_lower(ctx.param("states"));
   if (which != "latest" && which != "default")
-    return error_response(bad_request("InvalidPolicyStatesResource", "The policy states resource '" + ctx.param("states") +
-                                                                         "' is not valid. Use 'latest' or 'default'."));
+    return error_response(bad_request(
+        "InvalidPolicyStatesResource",
+        "The policy states resource '" + ctx.param("states") + "' is not valid. Use 'latest' or 'default'."));
   const json events = s.emulator.policy_events(ctx.param("sub"))["value"];
-  const std::string group = ctx.params.count("rg") ? to_lower("/subscriptions/" + ctx.param("sub") + "/resourceGroups/" + ctx.param("rg")) : "";
+  const std::string group = ctx.params.count("rg")
+                                ? to_lower("/subscriptions/" + ctx.param("sub") + "/resourceGroups/" + ctx.param("rg"))
+                                : "";
   json states = json::array();
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     const json& e = *it;

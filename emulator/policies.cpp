@@ -72,8 +72,9 @@ ArmError definition_not_found(const std::string& name) {
 }
 
 ArmError definition_not_assignable(const std::string& definition_id) {
-  return bad_request("PolicyDefinitionNotFound", "The policy assignment create request is invalid. The policy definition '" +
-                                                     definition_id + "' could not be found.");
+  return bad_request("PolicyDefinitionNotFound",
+                     "The policy assignment create request is invalid. The policy definition '" + definition_id +
+                         "' could not be found.");
 }
 
 // properties.displayName, "" when absent or null.
@@ -149,12 +150,16 @@ ArmError disallowed(const std::string& resource_name, const std::vector<const Ap
     using ordered = nlohmann::ordered_json;
     identifiers.push_back(
         {{"policyAssignment", ordered{{"name", display_or_name(a->assignment)}, {"id", a->assignment.value("id", "")}}},
-         {"policyDefinition", ordered{{"name", display_or_name(a->definition)}, {"id", a->definition.value("id", "")}}}});
+         {"policyDefinition",
+          ordered{{"name", display_or_name(a->definition)}, {"id", a->definition.value("id", "")}}}});
     info.push_back(violation_info(*a, "deny"));
   }
-  ArmError e{403, "RequestDisallowedByPolicy",
-             "Resource '" + resource_name + "' was disallowed by policy. Policy identifiers: '" + identifiers.dump() + "'.",
-             resource_name, {}};
+  ArmError e{
+      403,
+      "RequestDisallowedByPolicy",
+      "Resource '" + resource_name + "' was disallowed by policy. Policy identifiers: '" + identifiers.dump() + "'.",
+      resource_name,
+      {}};
   e.additional_info = info.dump();
   return e;
 }
@@ -162,8 +167,10 @@ ArmError disallowed(const std::string& resource_name, const std::vector<const Ap
 // properties.metadata as sent, with who created and last updated the definition or assignment
 // and when (kept from `stored` across updates), as ARM adds them.
 json stamped_metadata(const json& properties, const json* stored, const Principal& caller, const std::string& now) {
-  json metadata = properties.contains("metadata") && properties["metadata"].is_object() ? properties["metadata"] : json::object();
-  metadata["createdBy"] = stored ? stored->value("/properties/metadata/createdBy"_json_pointer, caller.object_id) : caller.object_id;
+  json metadata =
+      properties.contains("metadata") && properties["metadata"].is_object() ? properties["metadata"] : json::object();
+  metadata["createdBy"] =
+      stored ? stored->value("/properties/metadata/createdBy"_json_pointer, caller.object_id) : caller.object_id;
   metadata["createdOn"] = stored ? stored->value("/properties/metadata/createdOn"_json_pointer, now) : now;
   metadata["updatedBy"] = caller.object_id;
   metadata["updatedOn"] = now;
@@ -173,7 +180,8 @@ json stamped_metadata(const json& properties, const json* stored, const Principa
 // A definition's properties with the members ARM knows spelled as it does (JSON member names
 // are case-insensitive to ARM: "PolicyRule" is policyRule).
 json canonical_members(const json& properties) {
-  static const char* const kKnown[] = {"displayName", "policyType", "mode", "description", "metadata", "parameters", "policyRule"};
+  static const char* const kKnown[] = {"displayName", "policyType", "mode",      "description",
+                                       "metadata",    "parameters", "policyRule"};
   json out = json::object();
   for (auto it = properties.begin(); it != properties.end(); ++it) {
     std::string key = it.key();
@@ -203,13 +211,14 @@ Result<WriteOutcome> Emulator::put_policy_definition(const std::string& sub, con
     auto stored = load(id);
     if (!stored) return std::move(stored).error();
     const json metadata = stamped_metadata(p, *stored ? &**stored : nullptr, caller, format_arm_time(clock_.now_ms()));
-    json properties = {{"policyType", "Custom"},
-                       {"mode", p.contains("mode") && p["mode"].is_string() ? p["mode"] : json("Indexed")},
-                       {"displayName", p.contains("displayName") ? p["displayName"] : json(nullptr)},
-                       {"description", p.contains("description") ? p["description"] : json(nullptr)},
-                       {"metadata", metadata},
-                       {"parameters", p.contains("parameters") && p["parameters"].is_object() ? p["parameters"] : json::object()},
-                       {"policyRule", p["policyRule"]}};
+    json properties = {
+        {"policyType", "Custom"},
+        {"mode", p.contains("mode") && p["mode"].is_string() ? p["mode"] : json("Indexed")},
+        {"displayName", p.contains("displayName") ? p["displayName"] : json(nullptr)},
+        {"description", p.contains("description") ? p["description"] : json(nullptr)},
+        {"metadata", metadata},
+        {"parameters", p.contains("parameters") && p["parameters"].is_object() ? p["parameters"] : json::object()},
+        {"policyRule", p["policyRule"]}};
     json definition = {{"properties", properties}, {"id", id}, {"type", kDefinitionType}, {"name", name}};
     if (auto st = save(id, kDefinitionType, scope, name, definition); !st) return std::move(st).error();
     return WriteOutcome{definition, !*stored, std::nullopt};
@@ -242,9 +251,10 @@ Result<std::optional<json>> Emulator::delete_policy_definition(const std::string
     for (const auto& row : rows.value().rows) {
       json a = json::parse(row.body, nullptr, false);
       if (a.is_object() && iequals(a.value("/properties/policyDefinitionId"_json_pointer, std::string()), id))
-        return bad_request("PolicyDefinitionInUse", "The policy definition '" + name +
-                                                        "' cannot be deleted because it is assigned by the policy assignment '" +
-                                                        a.value("id", "") + "'. Delete the assignment first.");
+        return bad_request("PolicyDefinitionInUse",
+                           "The policy definition '" + name +
+                               "' cannot be deleted because it is assigned by the policy assignment '" +
+                               a.value("id", "") + "'. Delete the assignment first.");
     }
     if (auto st = erase_tree(id); !st) return std::move(st).error();
     return std::optional<json>{std::move(**stored)};
@@ -277,7 +287,8 @@ Result<json> Emulator::resolve_policy_definition_locked(const std::string& defin
   const size_t at = lower.rfind(to_lower(std::string(kDefinitionsPath)));
   const std::string scope = at == std::string::npos ? "" : id.substr(0, at);
   const std::string name = at == std::string::npos ? "" : id.substr(at + std::string(kDefinitionsPath).size());
-  if (!name.empty() && name.find('/') == std::string::npos && (scope.empty() || iequals(subscription_scope(scope), scope))) {
+  if (!name.empty() && name.find('/') == std::string::npos &&
+      (scope.empty() || iequals(subscription_scope(scope), scope))) {
     if (!scope.empty()) {
       auto stored = load(scope + kDefinitionsPath + name);
       if (!stored) return std::move(stored).error();
@@ -290,20 +301,24 @@ Result<json> Emulator::resolve_policy_definition_locked(const std::string& defin
 
 // --- Assignments ---------------------------------------------------------------------------
 
-Result<WriteOutcome> Emulator::put_policy_assignment(const std::string& raw_scope, const std::string& name, const json& body,
-                                                     const Principal& caller) {
+Result<WriteOutcome> Emulator::put_policy_assignment(const std::string& raw_scope, const std::string& name,
+                                                     const json& body, const Principal& caller) {
   const std::string scope = without_trailing_slash(raw_scope);
   if (auto st = require_object(body, ""); !st) return std::move(st).error();
   const json& p = json_member(body, "properties");
   if (!p.is_object()) return missing_parameter("properties");
   const std::string definition_id = json_text(p, "policyDefinitionId");
   if (definition_id.empty()) return missing_parameter("properties.policyDefinitionId");
-  const std::string mode = p.contains("enforcementMode") && p["enforcementMode"].is_string() ? p["enforcementMode"].get<std::string>() : "Default";
+  const std::string mode = p.contains("enforcementMode") && p["enforcementMode"].is_string()
+                               ? p["enforcementMode"].get<std::string>()
+                               : "Default";
   if (!iequals(mode, "Default") && !iequals(mode, "DoNotEnforce"))
-    return invalid_content("Error converting value \"" + mode + "\" to type 'EnforcementMode'. Path 'properties.enforcementMode'. "
+    return invalid_content("Error converting value \"" + mode +
+                           "\" to type 'EnforcementMode'. Path 'properties.enforcementMode'. "
                            "Allowed values: Default, DoNotEnforce.");
   const json& not_scopes = json_member(p, "notScopes");
-  if (!not_scopes.is_null() && (!not_scopes.is_array() || !std::all_of(not_scopes.begin(), not_scopes.end(), [](const json& s) { return s.is_string(); })))
+  if (!not_scopes.is_null() && (!not_scopes.is_array() || !std::all_of(not_scopes.begin(), not_scopes.end(),
+                                                                       [](const json& s) { return s.is_string(); })))
     return invalid_content("Expected an array of scope ids at path 'properties.notScopes'.");
   return write<WriteOutcome>([&]() -> Result<WriteOutcome> {
     auto target = require_scope(scope);
@@ -321,13 +336,14 @@ Result<WriteOutcome> Emulator::put_policy_assignment(const std::string& raw_scop
     auto stored = load(id);
     if (!stored) return std::move(stored).error();
     const json metadata = stamped_metadata(p, *stored ? &**stored : nullptr, caller, format_arm_time(clock_.now_ms()));
-    json properties = {{"displayName", p.contains("displayName") ? p["displayName"] : json(nullptr)},
-                       {"policyDefinitionId", definition_id},
-                       {"scope", canonical_scope},
-                       {"notScopes", not_scopes.is_array() ? not_scopes : json::array()},
-                       {"parameters", p.contains("parameters") && p["parameters"].is_object() ? p["parameters"] : json::object()},
-                       {"metadata", metadata},
-                       {"enforcementMode", iequals(mode, "Default") ? "Default" : "DoNotEnforce"}};
+    json properties = {
+        {"displayName", p.contains("displayName") ? p["displayName"] : json(nullptr)},
+        {"policyDefinitionId", definition_id},
+        {"scope", canonical_scope},
+        {"notScopes", not_scopes.is_array() ? not_scopes : json::array()},
+        {"parameters", p.contains("parameters") && p["parameters"].is_object() ? p["parameters"] : json::object()},
+        {"metadata", metadata},
+        {"enforcementMode", iequals(mode, "Default") ? "Default" : "DoNotEnforce"}};
     for (const char* optional : {"description", "nonComplianceMessages"})
       if (p.contains(optional) && !p[optional].is_null()) properties[optional] = p[optional];
     json assignment = {{"properties", properties}, {"id", id}, {"type", kAssignmentType}, {"name", name}};
@@ -358,7 +374,8 @@ Result<std::optional<json>> Emulator::delete_policy_assignment(const std::string
   });
 }
 
-Result<std::vector<json>> Emulator::list_policy_assignments(const std::string& raw_scope, const PolicyAssignmentFilter& filter) {
+Result<std::vector<json>> Emulator::list_policy_assignments(const std::string& raw_scope,
+                                                            const PolicyAssignmentFilter& filter) {
   return read<std::vector<json>>([&]() -> Result<std::vector<json>> {
     const std::string scope = without_trailing_slash(raw_scope);
     auto target = require_scope(scope);
@@ -402,10 +419,14 @@ Status Emulator::enforce_policies_locked(json& resource, const std::string& sub)
   std::vector<Applicable> applicable;
   for (const auto& row : rows.value().rows) {
     json a = json::parse(row.body, nullptr, false);
-    if (!a.is_object() || !scope_covers(a.value("/properties/scope"_json_pointer, std::string()), id) || excluded(a, id)) continue;
-    auto definition = resolve_policy_definition_locked(a.value("/properties/policyDefinitionId"_json_pointer, std::string()));
+    if (!a.is_object() || !scope_covers(a.value("/properties/scope"_json_pointer, std::string()), id) ||
+        excluded(a, id))
+      continue;
+    auto definition =
+        resolve_policy_definition_locked(a.value("/properties/policyDefinitionId"_json_pointer, std::string()));
     if (!definition) continue;  // a definition deleted behind the assignment's back applies nothing
-    if (!policy::mode_applies(definition->value("/properties/mode"_json_pointer, std::string("Indexed")), type)) continue;
+    if (!policy::mode_applies(definition->value("/properties/mode"_json_pointer, std::string("Indexed")), type))
+      continue;
     auto values = policy::parameter_values(a.value("name", ""), definition->value("name", ""),
                                            definition->value("/properties/parameters"_json_pointer, json::object()),
                                            a.value("/properties/parameters"_json_pointer, json::object()));
@@ -428,19 +449,20 @@ Status Emulator::enforce_policies_locked(json& resource, const std::string& sub)
   };
   auto record = [&](const Applicable& a, const std::string& effect, bool enforced) {
     if (policy_events_.size() >= kMaxEvents) policy_events_.erase(policy_events_.begin());
-    policy_events_.push_back({{"timestamp", format_arm_time(clock_.now_ms())},
-                              {"resourceId", id},
-                              {"resourceType", resource.value("type", "")},
-                              {"resourceLocation", resource.value("location", "")},
-                              {"subscriptionId", sub},
-                              {"effect", effect},
-                              {"enforced", enforced},
-                              {"complianceState", effect == "append" || effect == "modify" ? "Compliant" : "NonCompliant"},
-                              {"policyAssignmentId", a.assignment.value("id", "")},
-                              {"policyAssignmentName", a.assignment.value("name", "")},
-                              {"policyAssignmentScope", a.assignment.value("/properties/scope"_json_pointer, std::string())},
-                              {"policyDefinitionId", a.definition.value("id", "")},
-                              {"policyDefinitionName", a.definition.value("name", "")}});
+    policy_events_.push_back(
+        {{"timestamp", format_arm_time(clock_.now_ms())},
+         {"resourceId", id},
+         {"resourceType", resource.value("type", "")},
+         {"resourceLocation", resource.value("location", "")},
+         {"subscriptionId", sub},
+         {"effect", effect},
+         {"enforced", enforced},
+         {"complianceState", effect == "append" || effect == "modify" ? "Compliant" : "NonCompliant"},
+         {"policyAssignmentId", a.assignment.value("id", "")},
+         {"policyAssignmentName", a.assignment.value("name", "")},
+         {"policyAssignmentScope", a.assignment.value("/properties/scope"_json_pointer, std::string())},
+         {"policyDefinitionId", a.definition.value("id", "")},
+         {"policyDefinitionName", a.definition.value("name", "")}});
   };
 
   // Append and modify first: deny and audit judge the resource as it will be stored.

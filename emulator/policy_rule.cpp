@@ -17,16 +17,31 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array<const char*, 19> kOperators = {
-    "equals",  "notEquals",          "like",     "notLike",     "match",       "matchInsensitively", "notMatch",
-    "notMatchInsensitively", "contains", "notContains", "in",          "notIn",              "containsKey",
-    "notContainsKey", "exists",  "greater", "greaterOrEquals", "less", "lessOrEquals"};
+constexpr std::array<const char*, 19> kOperators = {"equals",
+                                                    "notEquals",
+                                                    "like",
+                                                    "notLike",
+                                                    "match",
+                                                    "matchInsensitively",
+                                                    "notMatch",
+                                                    "notMatchInsensitively",
+                                                    "contains",
+                                                    "notContains",
+                                                    "in",
+                                                    "notIn",
+                                                    "containsKey",
+                                                    "notContainsKey",
+                                                    "exists",
+                                                    "greater",
+                                                    "greaterOrEquals",
+                                                    "less",
+                                                    "lessOrEquals"};
 
-constexpr std::array<const char*, 9> kEffects = {"deny",   "audit",    "append",           "modify", "disabled",
-                                                 "auditifnotexists", "deployifnotexists", "denyaction", "manual"};
+constexpr std::array<const char*, 9> kEffects = {
+    "deny", "audit", "append", "modify", "disabled", "auditifnotexists", "deployifnotexists", "denyaction", "manual"};
 
-constexpr std::array<const char*, 7> kParameterTypes = {"String", "Array", "Object", "Boolean", "Integer", "Float",
-                                                        "DateTime"};
+constexpr std::array<const char*, 7> kParameterTypes = {"String",  "Array", "Object",  "Boolean",
+                                                        "Integer", "Float", "DateTime"};
 
 ArmError invalid_rule(const std::string& detail) {
   return bad_request("InvalidPolicyRule", "Failed to parse policy rule: '" + detail + "'.");
@@ -36,7 +51,8 @@ ArmError invalid_parameters(const std::string& policy, const std::string& inner)
   return bad_request("InvalidPolicyParameters",
                      "A function or parameter in policy '" + policy +
                          "' could not be validated. If using template functions, try following the tips in: "
-                         "https://aka.ms/policy-avoiding-template-failures. The inner exception '" + inner + "'.");
+                         "https://aka.ms/policy-avoiding-template-failures. The inner exception '" +
+                         inner + "'.");
 }
 
 // The member of `object` named `key` whatever its case, or nullptr.
@@ -65,8 +81,12 @@ class RuleContext final : public arm_template::ExpressionContext {
   // Checking a definition has no subject: a group of the right shape stands in.
   json resource_group() override {
     if (subject_ && subject_->resource_group) return *subject_->resource_group;
-    return {{"id", ""}, {"name", ""}, {"type", "Microsoft.Resources/resourceGroups"}, {"location", ""},
-            {"tags", json::object()}, {"properties", json::object()}};
+    return {{"id", ""},
+            {"name", ""},
+            {"type", "Microsoft.Resources/resourceGroups"},
+            {"location", ""},
+            {"tags", json::object()},
+            {"properties", json::object()}};
   }
   json subscription() override {
     const std::string sub = subject_ ? subject_->subscription_id : "";
@@ -112,10 +132,12 @@ std::vector<Step> parse_path(std::string_view path) {
       i = close == std::string_view::npos ? path.size() : close;
       if (inside == "*") {
         steps.push_back({"", true, std::nullopt});
-      } else if (!inside.empty() && std::all_of(inside.begin(), inside.end(), [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
+      } else if (!inside.empty() && std::all_of(inside.begin(), inside.end(),
+                                                [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
         steps.push_back({"", false, static_cast<size_t>(std::stoul(inside))});
       } else {
-        if (inside.size() >= 2 && inside.front() == '\'' && inside.back() == '\'') inside = inside.substr(1, inside.size() - 2);
+        if (inside.size() >= 2 && inside.front() == '\'' && inside.back() == '\'')
+          inside = inside.substr(1, inside.size() - 2);
         steps.push_back({inside, false, std::nullopt});
       }
     } else {
@@ -206,7 +228,8 @@ FieldValue field_value(const std::string& field, const json& resource, const std
   if (lower == "name" || lower == "type" || lower == "kind" || lower == "location" || lower == "id")
     return single(resource.value(lower, json()));
   if (lower == "fullname") return single(full_name(resource));
-  if (lower == "tags" || lower.rfind("tags[", 0) == 0 || lower.rfind("tags.", 0) == 0 || lower.rfind("identity.", 0) == 0) {
+  if (lower == "tags" || lower.rfind("tags[", 0) == 0 || lower.rfind("tags.", 0) == 0 ||
+      lower.rfind("identity.", 0) == 0) {
     walk(&resource, parse_path(field), 0, v.values);
     v.collection = field.find("[*]") != std::string::npos;
     return v;
@@ -230,10 +253,11 @@ bool pattern_match(std::string_view text, std::string_view pattern, bool ignore_
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     const char p = pattern[i];
-    if (p == '#' ? !std::isdigit(c)
-        : p == '?' ? !std::isalpha(c)
-        : p == '.' ? false
-        : ignore_case ? std::tolower(c) != std::tolower(static_cast<unsigned char>(p)) : text[i] != p)
+    if (p == '#'      ? !std::isdigit(c)
+        : p == '?'    ? !std::isalpha(c)
+        : p == '.'    ? false
+        : ignore_case ? std::tolower(c) != std::tolower(static_cast<unsigned char>(p))
+                      : text[i] != p)
       return false;
   }
   return true;
@@ -281,14 +305,17 @@ bool test(const std::string& op, const json& v, const json& target) {
       for (const json& t : target) found = found || same(v, t);
     return o == "in" ? found : !found;
   }
-  if (o == "like") return v.is_string() && target.is_string() && action_matches(target.get<std::string>(), v.get<std::string>());
+  if (o == "like")
+    return v.is_string() && target.is_string() && action_matches(target.get<std::string>(), v.get<std::string>());
   if (o == "notlike") return !test("like", v, target);
   if (o == "match" || o == "matchinsensitively")
-    return v.is_string() && target.is_string() && pattern_match(v.get<std::string>(), target.get<std::string>(), o != "match");
+    return v.is_string() && target.is_string() &&
+           pattern_match(v.get<std::string>(), target.get<std::string>(), o != "match");
   if (o == "notmatch") return !test("match", v, target);
   if (o == "notmatchinsensitively") return !test("matchInsensitively", v, target);
   if (o == "contains") {
-    if (v.is_string() && target.is_string()) return to_lower(v.get<std::string>()).find(lower_text(target)) != std::string::npos;
+    if (v.is_string() && target.is_string())
+      return to_lower(v.get<std::string>()).find(lower_text(target)) != std::string::npos;
     if (v.is_array())
       for (const json& item : v)
         if (same(item, target)) return true;
@@ -510,12 +537,14 @@ Status set_field(json& resource, const std::string& field, const json& value, bo
     const auto [type, path] = split_alias(field);
     if (type.empty() || !iequals(type, resource.value("type", "")))
       return ok_status();  // an alias of another type: nothing of this resource to change
-    if (!resource.contains("properties") || !resource["properties"].is_object()) resource["properties"] = json::object();
+    if (!resource.contains("properties") || !resource["properties"].is_object())
+      resource["properties"] = json::object();
     node = &resource["properties"];
     steps = parse_path(path);
   }
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i].every || steps[i].index) return invalid_rule("The field '" + field + "' cannot be set by append or modify in acg-emulator");
+    if (steps[i].every || steps[i].index)
+      return invalid_rule("The field '" + field + "' cannot be set by append or modify in acg-emulator");
     if (!node->is_object()) *node = json::object();
     std::string key = steps[i].name;
     for (auto it = node->begin(); it != node->end(); ++it)
@@ -558,20 +587,25 @@ Status remove_field(json& resource, const std::string& field) {
 
 Status check_definition(const std::string& definition_name, const json& properties) {
   const json* mode = member_ci(properties, "mode");
-  if (mode && !mode->is_null() && !(mode->is_string() && (iequals(mode->get<std::string>(), "All") || iequals(mode->get<std::string>(), "Indexed"))))
-    return bad_request("InvalidPolicyMode", "The policy mode '" + lower_text(*mode) +
-                                                "' is not supported by acg-emulator. Supported modes are 'All' and 'Indexed'.");
+  if (mode && !mode->is_null() &&
+      !(mode->is_string() &&
+        (iequals(mode->get<std::string>(), "All") || iequals(mode->get<std::string>(), "Indexed"))))
+    return bad_request("InvalidPolicyMode",
+                       "The policy mode '" + lower_text(*mode) +
+                           "' is not supported by acg-emulator. Supported modes are 'All' and 'Indexed'.");
   const json* declared = member_ci(properties, "parameters");
   if (auto st = check_declarations(definition_name, declared ? *declared : json()); !st) return st;
   const json* rule = member_ci(properties, "policyRule");
-  if (!rule || !rule->is_object()) return invalid_rule("The policy definition '" + definition_name + "' has no 'policyRule' object");
+  if (!rule || !rule->is_object())
+    return invalid_rule("The policy definition '" + definition_name + "' has no 'policyRule' object");
   const json* if_part = member_ci(*rule, "if");
   const json* then_part = member_ci(*rule, "then");
   if (!if_part) return invalid_rule("Required property 'if' not found in JSON. Path ''");
   if (!then_part || !then_part->is_object()) return invalid_rule("Required property 'then' not found in JSON. Path ''");
   for (auto it = rule->begin(); it != rule->end(); ++it)
     if (!iequals(it.key(), "if") && !iequals(it.key(), "then"))
-      return invalid_rule("Could not find member '" + it.key() + "' on object of type 'PolicyRuleDefinition'. Path '" + it.key() + "'");
+      return invalid_rule("Could not find member '" + it.key() + "' on object of type 'PolicyRuleDefinition'. Path '" +
+                          it.key() + "'");
   if (auto st = check_condition(*if_part, "if"); !st) return st;
   const json* effect = member_ci(*then_part, "effect");
   if (!effect || !effect->is_string()) return invalid_rule("Required property 'effect' not found in JSON. Path 'then'");
@@ -587,32 +621,34 @@ Status check_definition(const std::string& definition_name, const json& properti
   if (!arm_template::is_expression(effect->get<std::string>())) {
     const std::string e = to_lower(effect->get<std::string>());
     if (std::find(kEffects.begin(), kEffects.end(), e) == kEffects.end())
-      return bad_request("InvalidPolicyRuleEffect", "The policy definition '" + definition_name + "' rule is invalid. The effect '" +
-                                                        effect->get<std::string>() + "' is not supported.");
+      return bad_request("InvalidPolicyRuleEffect", "The policy definition '" + definition_name +
+                                                        "' rule is invalid. The effect '" + effect->get<std::string>() +
+                                                        "' is not supported.");
   }
   return ok_status();
 }
 
-Result<json> parameter_values(const std::string& assignment_name, const std::string& definition_name, const json& declared,
-                              const json& assigned) {
+Result<json> parameter_values(const std::string& assignment_name, const std::string& definition_name,
+                              const json& declared, const json& assigned) {
   json values = json::object();
   std::string missing, undefined;
   if (!assigned.is_null() && !assigned.is_object())
-    return bad_request("InvalidPolicyParameters", "The policy assignment '" + assignment_name + "' parameters must be an object.");
+    return bad_request("InvalidPolicyParameters",
+                       "The policy assignment '" + assignment_name + "' parameters must be an object.");
   if (assigned.is_object())
     for (auto it = assigned.begin(); it != assigned.end(); ++it)
       if (!member_ci(declared, it.key())) undefined += (undefined.empty() ? "" : ",") + it.key();
   if (!undefined.empty())
-    return bad_request("UndefinedPolicyParameter", "The policy assignment '" + assignment_name + "' has the parameter(s) '" +
-                                                       undefined + "' which are not defined in the policy definition '" +
-                                                       definition_name + "'.");
+    return bad_request("UndefinedPolicyParameter",
+                       "The policy assignment '" + assignment_name + "' has the parameter(s) '" + undefined +
+                           "' which are not defined in the policy definition '" + definition_name + "'.");
   if (declared.is_object())
     for (auto it = declared.begin(); it != declared.end(); ++it) {
       const json* given = member_ci(assigned, it.key());
       const json* value = given ? member_ci(*given, "value") : nullptr;
       if (given && !value)
-        return bad_request("InvalidPolicyParameters", "The policy assignment '" + assignment_name + "' parameter '" + it.key() +
-                                                          "' must be an object with a 'value'.");
+        return bad_request("InvalidPolicyParameters", "The policy assignment '" + assignment_name + "' parameter '" +
+                                                          it.key() + "' must be an object with a 'value'.");
       if (!value) value = member_ci(it.value(), "defaultValue");
       if (!value) {
         missing += (missing.empty() ? "" : ",") + it.key();
@@ -636,8 +672,9 @@ Result<json> parameter_values(const std::string& assignment_name, const std::str
       values[it.key()] = *value;
     }
   if (!missing.empty())
-    return bad_request("MissingPolicyParameter", "The policy assignment '" + assignment_name + "' is missing the parameter(s) '" +
-                                                     missing + "' as defined in the policy definition '" + definition_name + "'.");
+    return bad_request("MissingPolicyParameter",
+                       "The policy assignment '" + assignment_name + "' is missing the parameter(s) '" + missing +
+                           "' as defined in the policy definition '" + definition_name + "'.");
   return values;
 }
 
@@ -680,7 +717,8 @@ Status apply_append(const json& details, json& resource) {
 
 Status apply_modify(const json& details, json& resource) {
   const json* operations = member_ci(details, "operations");
-  if (!operations || !operations->is_array()) return invalid_rule("The modify effect's 'details' must have an 'operations' array");
+  if (!operations || !operations->is_array())
+    return invalid_rule("The modify effect's 'details' must have an 'operations' array");
   for (const json& op : *operations) {
     const json* kind = member_ci(op, "operation");
     const json* field = member_ci(op, "field");
@@ -689,9 +727,13 @@ Status apply_modify(const json& details, json& resource) {
     const std::string k = to_lower(kind->get<std::string>());
     const json* value = member_ci(op, "value");
     Status st = ok_status();
-    if (k == "remove") st = remove_field(resource, *field);
-    else if ((k == "add" || k == "addorreplace") && value) st = set_field(resource, *field, *value, k == "addorreplace");
-    else return invalid_rule("The modify operation '" + kind->get<std::string>() + "' is not addOrReplace, add or remove (with a value)");
+    if (k == "remove")
+      st = remove_field(resource, *field);
+    else if ((k == "add" || k == "addorreplace") && value)
+      st = set_field(resource, *field, *value, k == "addorreplace");
+    else
+      return invalid_rule("The modify operation '" + kind->get<std::string>() +
+                          "' is not addOrReplace, add or remove (with a value)");
     if (!st) return st;
   }
   return ok_status();

@@ -50,9 +50,9 @@ Result<nlohmann::json> parameter_values(const std::string& assignment_name, cons
                                         const nlohmann::json& declared, const nlohmann::json& assigned);
 
 struct Outcome {
-  bool matched = false;     // the "if" held
-  std::string effect;       // lower case: deny | audit | append | modify | disabled | ...
-  nlohmann::json details;   // "then.details" with its expressions evaluated
+  bool matched = false;    // the "if" held
+  std::string effect;      // lower case: deny | audit | append | modify | disabled | ...
+  nlohmann::json details;  // "then.details" with its expressions evaluated
 };
 
 // Evaluates the rule with the given parameter values (from parameter_values).

@@ -34,7 +34,8 @@ TEST_CASE("fields: names, tags in every spelling, fullName, aliases of the resou
   CHECK(holds({{"field", "tags['owner']"}, {"equals", "ME"}}));
   CHECK(holds({{"field", "tags[owner]"}, {"exists", true}}));
   CHECK(holds({{"field", "tags.missing"}, {"exists", "false"}}));
-  CHECK(holds({{"field", "Microsoft.Compute/galleries/images/versions/publishingProfile.targetRegions[0].name"}, {"equals", "westus"}}));
+  CHECK(holds({{"field", "Microsoft.Compute/galleries/images/versions/publishingProfile.targetRegions[0].name"},
+               {"equals", "westus"}}));
   // An alias of another type is absent.
   CHECK(holds({{"field", "Microsoft.Compute/galleries/images/osType"}, {"exists", false}}));
 }
@@ -67,9 +68,11 @@ TEST_CASE("operators compare without case, like and match use their wildcards", 
 }
 
 TEST_CASE("definitions are checked; parameters resolved with defaults and refusals", "[policy]") {
-  const json good = {{"mode", "All"},
-                     {"parameters", {{"where", {{"type", "Array"}, {"defaultValue", {"westus"}}}}, {"tag", {{"type", "String"}}}}},
-                     {"policyRule", {{"if", {{"field", "location"}, {"notIn", "[parameters('where')]"}}}, {"then", {{"effect", "deny"}}}}}};
+  const json good = {
+      {"mode", "All"},
+      {"parameters", {{"where", {{"type", "Array"}, {"defaultValue", {"westus"}}}}, {"tag", {{"type", "String"}}}}},
+      {"policyRule",
+       {{"if", {{"field", "location"}, {"notIn", "[parameters('where')]"}}}, {"then", {{"effect", "deny"}}}}}};
   CHECK(policy::check_definition("d", good).ok());
   json bad = good;
   bad["policyRule"]["if"] = {{"field", "location"}, {"equal", "x"}};
@@ -81,16 +84,20 @@ TEST_CASE("definitions are checked; parameters resolved with defaults and refusa
   auto values = policy::parameter_values("a", "d", good["parameters"], {{"tag", {{"value", "owner"}}}});
   REQUIRE(values.ok());
   CHECK((*values)["where"] == json::array({"westus"}));
-  CHECK(policy::parameter_values("a", "d", good["parameters"], json::object()).error().code == "MissingPolicyParameter");
-  CHECK(policy::parameter_values("a", "d", good["parameters"], {{"tag", {{"value", "x"}}}, {"extra", {{"value", 1}}}}).error().code ==
-        "UndefinedPolicyParameter");
-  CHECK(policy::parameter_values("a", "d", good["parameters"], {{"tag", {{"value", 1}}}}).error().code == "InvalidPolicyParameters");
+  CHECK(policy::parameter_values("a", "d", good["parameters"], json::object()).error().code ==
+        "MissingPolicyParameter");
+  CHECK(policy::parameter_values("a", "d", good["parameters"], {{"tag", {{"value", "x"}}}, {"extra", {{"value", 1}}}})
+            .error()
+            .code == "UndefinedPolicyParameter");
+  CHECK(policy::parameter_values("a", "d", good["parameters"], {{"tag", {{"value", 1}}}}).error().code ==
+        "InvalidPolicyParameters");
 }
 
 TEST_CASE("append adds what is missing, modify adds, replaces and removes tags", "[policy]") {
   json resource = kVersion;
-  REQUIRE(policy::apply_append(json::array({{{"field", "tags['env']"}, {"value", "dev"}}, {{"field", "tags['owner']"}, {"value", "x"}}}),
-                               resource)
+  REQUIRE(policy::apply_append(
+              json::array({{{"field", "tags['env']"}, {"value", "dev"}}, {{"field", "tags['owner']"}, {"value", "x"}}}),
+              resource)
               .ok());
   CHECK(resource["tags"]["env"] == "dev");
   CHECK(resource["tags"]["Owner"] == "me");

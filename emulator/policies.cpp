@@ -55,18 +55,6 @@ const json* find_builtin_policy(const std::string& name) {
   return nullptr;
 }
 
-std::string without_trailing_slash(std::string scope) {
-  while (scope.size() > 1 && scope.back() == '/') scope.pop_back();
-  return scope;
-}
-
-// "/subscriptions/S" of an id, or "".
-std::string subscription_scope(const std::string& id) {
-  if (!istarts_with(id, "/subscriptions/")) return "";
-  const size_t end = id.find('/', 15);
-  return end == std::string::npos ? id : id.substr(0, end);
-}
-
 ArmError definition_not_found(const std::string& name) {
   return not_found("PolicyDefinitionNotFound", "The policy definition '" + name + "' could not be found.");
 }
@@ -115,7 +103,7 @@ std::string group_of(const std::string& id) {
 
 bool excluded(const json& assignment, const std::string& id) {
   for (const json& s : assignment.value("/properties/notScopes"_json_pointer, json::array()))
-    if (s.is_string() && scope_covers(without_trailing_slash(s.get<std::string>()), id)) return true;
+    if (s.is_string() && scope_covers(trim_scope(s.get<std::string>()), id)) return true;
   return false;
 }
 
@@ -282,7 +270,7 @@ Result<std::vector<json>> Emulator::list_policy_definitions(const std::string& s
 // A definition an assignment may name: a built-in by its tenant-level id, or a custom one of the
 // assignment's subscription (a built-in's name under a subscription finds the built-in too).
 Result<json> Emulator::resolve_policy_definition_locked(const std::string& definition_id) {
-  const std::string id = without_trailing_slash(definition_id);
+  const std::string id = trim_scope(definition_id);
   const std::string lower = to_lower(id);
   const size_t at = lower.rfind(to_lower(std::string(kDefinitionsPath)));
   const std::string scope = at == std::string::npos ? "" : id.substr(0, at);
@@ -303,7 +291,7 @@ Result<json> Emulator::resolve_policy_definition_locked(const std::string& defin
 
 Result<WriteOutcome> Emulator::put_policy_assignment(const std::string& raw_scope, const std::string& name,
                                                      const json& body, const Principal& caller) {
-  const std::string scope = without_trailing_slash(raw_scope);
+  const std::string scope = trim_scope(raw_scope);
   if (auto st = require_object(body, ""); !st) return std::move(st).error();
   const json& p = json_member(body, "properties");
   if (!p.is_object()) return missing_parameter("properties");
@@ -356,7 +344,7 @@ Result<WriteOutcome> Emulator::put_policy_assignment(const std::string& raw_scop
 
 Result<json> Emulator::get_policy_assignment(const std::string& scope, const std::string& name) {
   return read<json>([&]() -> Result<json> {
-    auto stored = load(without_trailing_slash(scope) + kAssignmentsPath + name);
+    auto stored = load(trim_scope(scope) + kAssignmentsPath + name);
     if (!stored) return std::move(stored).error();
     if (!*stored) return not_found("PolicyAssignmentNotFound", "The policy assignment '" + name + "' is not found.");
     return std::move(**stored);
@@ -365,7 +353,7 @@ Result<json> Emulator::get_policy_assignment(const std::string& scope, const std
 
 Result<std::optional<json>> Emulator::delete_policy_assignment(const std::string& scope, const std::string& name) {
   return write<std::optional<json>>([&]() -> Result<std::optional<json>> {
-    const std::string id = without_trailing_slash(scope) + kAssignmentsPath + name;
+    const std::string id = trim_scope(scope) + kAssignmentsPath + name;
     auto stored = load(id);
     if (!stored) return std::move(stored).error();
     if (!*stored) return std::optional<json>{};
@@ -377,7 +365,7 @@ Result<std::optional<json>> Emulator::delete_policy_assignment(const std::string
 Result<std::vector<json>> Emulator::list_policy_assignments(const std::string& raw_scope,
                                                             const PolicyAssignmentFilter& filter) {
   return read<std::vector<json>>([&]() -> Result<std::vector<json>> {
-    const std::string scope = without_trailing_slash(raw_scope);
+    const std::string scope = trim_scope(raw_scope);
     auto target = require_scope(scope);
     if (!target) return std::move(target).error();
     auto rows = store_->list_in_scope(subscription_scope((*target)["id"]), kAssignmentType, 0, 1 << 30);

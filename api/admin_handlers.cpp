@@ -233,6 +233,7 @@ Router build_router(Services& services) {
   add_gallery_routes(router, services);
   add_source_routes(router, services);
   add_authorization_routes(router, services);
+  add_policy_routes(router, services);
   add_sharing_routes(router, services);
   add_deployment_routes(router, services);
   add_dashboard_routes(router, services);

@@ -44,6 +44,11 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
       "2020-10-01-preview", "2021-04-01-preview", "2022-01-01-preview", "2022-04-01",         "2022-05-01-preview"};
   // Microsoft.MarketplaceOrdering: az 2.45 and the Python SDK send 2021-01-01.
   static const std::vector<std::string> marketplace = {"2015-06-01", "2021-01-01"};
+  // Microsoft.Authorization policy: az 2.45 sends 2021-06-01.
+  static const std::vector<std::string> policy = {
+      "2015-10-01-preview", "2016-04-01", "2016-12-01", "2017-06-01-preview", "2018-03-01", "2018-05-01",
+      "2019-01-01",         "2019-06-01", "2019-09-01", "2020-03-01",         "2020-09-01", "2021-06-01",
+      "2022-06-01",         "2023-04-01", "2024-04-01", "2024-05-01",         "2025-01-01", "2025-03-01"};
   static const std::vector<std::string> none;
   switch (family) {
     case ApiFamily::gallery: return gallery;
@@ -54,6 +59,7 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
     case ApiFamily::storage: return storage;
     case ApiFamily::authorization: return authorization;
     case ApiFamily::marketplace: return marketplace;
+    case ApiFamily::policy: return policy;
     default: return none;
   }
 }
@@ -93,6 +99,19 @@ Status check_api_version(ApiFamily family, const RequestContext& ctx, const std:
   return bad_request("InvalidApiVersionParameter",
                      "The api-version '" + *version + "' is invalid. The supported versions are '" +
                          joined(versions, ",") + "'.");
+}
+
+HttpResponse items_response(const Result<std::vector<json>>& items) {
+  if (!items) return error_response(items.error());
+  json body = {{"value", json::array()}};
+  for (const json& item : *items) body["value"].push_back(item);
+  return json_response(200, body);
+}
+
+HttpResponse removal_response(const Result<std::optional<json>>& outcome) {
+  if (!outcome) return error_response(outcome.error());
+  if (!*outcome) return empty_response(204);
+  return json_response(200, **outcome);
 }
 
 HttpResponse json_response(int status, const json& body) {

@@ -48,6 +48,11 @@ HttpResponse action_response(const RequestContext& ctx, const nlohmann::json& re
 // Retry-After while the operation runs; then its error, its result (a POST action's), or 200.
 HttpResponse monitor_response(const RequestContext& ctx, const OperationStatus& op, const std::string& self_url);
 
+// {"value": [...]} with every item, unpaged (role and policy assignments and definitions).
+HttpResponse items_response(const Result<std::vector<nlohmann::json>>& items);
+// A DELETE that answers 200 with what was removed, 204 when nothing was there.
+HttpResponse removal_response(const Result<std::optional<nlohmann::json>>& outcome);
+
 // Parses the body as a JSON object; malformed JSON -> 400 InvalidRequestContent.
 // An empty body parses as {} when allow_empty.
 Result<nlohmann::json> parse_json_body(const HttpRequest& request, bool allow_empty);

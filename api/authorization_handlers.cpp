@@ -54,30 +54,12 @@ std::string role_name_filter(const std::string& filter) {
   return end == std::string::npos ? "" : filter.substr(start, end - start);
 }
 
-HttpResponse values(const Result<std::vector<json>>& items) {
-  if (!items) return error_response(items.error());
-  json body = {{"value", json::array()}};
-  for (const json& item : *items) body["value"].push_back(item);
-  return json_response(200, body);
-}
-
-// DELETE answers 200 with what was removed, 204 when nothing was there.
-HttpResponse removed(const Result<std::optional<json>>& outcome) {
-  if (!outcome) return error_response(outcome.error());
-  if (!*outcome) {
-    HttpResponse r;
-    r.status = 204;
-    return r;
-  }
-  return json_response(200, **outcome);
-}
-
 void add_assignment_routes(Router& router, Services& s, const std::string& scope) {
   const std::string collection = scope + "/providers/Microsoft.Authorization/roleAssignments";
   const std::string item = collection + "/{assignment}";
   const ApiFamily family = ApiFamily::authorization;
   router.add("GET", collection, family, true, [&s](RequestContext& ctx) {
-    return values(s.emulator.list_role_assignments(scope_of(ctx), assignment_filter(ctx.query("$filter"))));
+    return items_response(s.emulator.list_role_assignments(scope_of(ctx), assignment_filter(ctx.query("$filter"))));
   });
   router.add("PUT", item, family, true, [&s](RequestContext& ctx) {
     auto body = parse_json_body(ctx.request, false);
@@ -92,7 +74,7 @@ void add_assignment_routes(Router& router, Services& s, const std::string& scope
     return json_response(200, *assignment);
   });
   router.add("DELETE", item, family, true, [&s](RequestContext& ctx) {
-    return removed(s.emulator.delete_role_assignment(scope_of(ctx), ctx.param("assignment")));
+    return removal_response(s.emulator.delete_role_assignment(scope_of(ctx), ctx.param("assignment")));
   });
 }
 
@@ -101,7 +83,7 @@ void add_definition_routes(Router& router, Services& s, const std::string& scope
   const std::string item = collection + "/{definition}";
   const ApiFamily family = ApiFamily::authorization;
   router.add("GET", collection, family, true, [&s](RequestContext& ctx) {
-    return values(s.emulator.list_role_definitions(scope_of(ctx), role_name_filter(ctx.query("$filter"))));
+    return items_response(s.emulator.list_role_definitions(scope_of(ctx), role_name_filter(ctx.query("$filter"))));
   });
   router.add("GET", item, family, true, [&s](RequestContext& ctx) {
     auto role = s.emulator.get_role_definition(scope_of(ctx), ctx.param("definition"));
@@ -117,7 +99,7 @@ void add_definition_routes(Router& router, Services& s, const std::string& scope
     return json_response(outcome->created ? 201 : 200, outcome->resource);
   });
   router.add("DELETE", item, family, true, [&s](RequestContext& ctx) {
-    return removed(s.emulator.delete_role_definition(scope_of(ctx), ctx.param("definition")));
+    return removal_response(s.emulator.delete_role_definition(scope_of(ctx), ctx.param("definition")));
   });
 }
 

@@ -27,6 +27,7 @@ enum class ApiFamily {
   storage,        // Microsoft.Storage: storageAccounts
   authorization,  // Microsoft.Authorization: roleAssignments, roleDefinitions
   marketplace,    // Microsoft.MarketplaceOrdering: agreements (marketplace terms)
+  policy,         // Microsoft.Authorization: policyDefinitions, policyAssignments
 };
 
 struct RequestContext {

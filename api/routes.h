@@ -43,6 +43,7 @@ void add_seed_routes(Router& router, Services& services);          // /_emulator
 void add_cost_routes(Router& router, Services& services);          // GET /_emulator/cost, VMs by subscription
 void add_quota_routes(Router& router, Services& services);         // Compute usages, /_emulator/quotas
 void add_marketplace_routes(Router& router, Services& services);   // Microsoft.MarketplaceOrdering agreements
+void add_policy_routes(Router& router, Services& services);        // policy definitions, assignments, events
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

@@ -120,6 +120,8 @@ std::string Seeder::default_api_version(const std::string& type) {
     return "2022-03-02";
   if (t == "microsoft.compute/images" || t == "microsoft.compute/virtualmachines") return "2022-08-01";
   if (t == "microsoft.storage/storageaccounts") return "2023-01-01";
+  if (t == "microsoft.authorization/policydefinitions" || t == "microsoft.authorization/policyassignments")
+    return "2021-06-01";
   if (t.rfind("microsoft.authorization/", 0) == 0) return "2022-04-01";
   return "";
 }

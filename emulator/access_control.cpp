@@ -98,6 +98,17 @@ std::optional<RbacTarget> rbac_target(std::string_view method, std::string_view 
   return subscription_target(method, parts);
 }
 
+std::string trim_scope(std::string scope) {
+  while (scope.size() > 1 && scope.back() == '/') scope.pop_back();
+  return scope;
+}
+
+std::string subscription_scope(const std::string& scope) {
+  if (!istarts_with(scope, "/subscriptions/")) return "";
+  const size_t end = scope.find('/', 15);
+  return end == std::string::npos ? scope : scope.substr(0, end);
+}
+
 bool action_matches(std::string_view pattern, std::string_view action) {
   // Glob with '*' only, case-insensitive; iterative backtracking on the last star.
   size_t p = 0, a = 0, star = std::string_view::npos, mark = 0;

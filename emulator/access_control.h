@@ -63,6 +63,11 @@ bool role_permits(const RoleDefinition& role, std::string_view action);
 // The assignment scope covers the target scope (equal, or an ancestor on a '/' boundary).
 bool scope_covers(std::string_view assignment_scope, std::string_view target_scope);
 
+// A scope without trailing slashes: "/subscriptions/S/" -> "/subscriptions/S".
+std::string trim_scope(std::string scope);
+// "/subscriptions/S" of a scope or id below a subscription, "" for one that is not.
+std::string subscription_scope(const std::string& scope);
+
 // Finds a role by its GUID among the built-ins and `custom`.
 const RoleDefinition* find_role(std::string_view name, const std::vector<RoleDefinition>& custom);
 

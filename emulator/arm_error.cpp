@@ -27,6 +27,10 @@ nlohmann::json error_to_json(const ArmError& error) {
     j["details"] = nlohmann::json::array();
     for (const ArmError& d : error.details) j["details"].push_back(error_to_json(d));
   }
+  if (!error.additional_info.empty()) {
+    nlohmann::json info = nlohmann::json::parse(error.additional_info, nullptr, false);
+    if (info.is_array()) j["additionalInfo"] = std::move(info);
+  }
   return j;
 }
 
@@ -38,6 +42,7 @@ ArmError error_from_json(const nlohmann::json& j, int status) {
   e.target = j.value("target", "");
   if (auto it = j.find("details"); it != j.end() && it->is_array())
     for (const auto& d : *it) e.details.push_back(error_from_json(d, status));
+  if (auto it = j.find("additionalInfo"); it != j.end() && it->is_array()) e.additional_info = it->dump();
   return e;
 }
 

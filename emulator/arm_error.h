@@ -22,6 +22,9 @@ struct ArmError {
   std::string message;
   std::string target;              // empty: omitted from the envelope
   std::vector<ArmError> details;   // nested errors; their status is ignored
+  // ARM's "additionalInfo" array ([{"type", "info"}], e.g. a PolicyViolation) as JSON text;
+  // empty: omitted. Text keeps nlohmann/json out of this header.
+  std::string additional_info = {};
 };
 
 // Constructors for the errors every resource type shares.

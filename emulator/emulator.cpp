@@ -461,6 +461,7 @@ Status Emulator::reset() {
   ++generation_;
   faults_.clear();
   network_rules_.clear();
+  policy_events_.clear();
   (void)store_->put_meta("network.rules", "{}");
   // Run-time quota overrides and accepted marketplace terms are state like the rest; the
   // config file's quotas stay.

@@ -211,6 +211,35 @@ class Emulator {
   Result<WriteOutcome> put_role_definition(const std::string& scope, const std::string& name, const nlohmann::json& body);
   Result<std::optional<nlohmann::json>> delete_role_definition(const std::string& scope, const std::string& name);
 
+  // --- Azure Policy (emulator/policies.cpp, the rule language in emulator/policy_rule.h) ---
+  // Custom definitions live at a subscription, assignments at a subscription or resource group
+  // (deleted with it); the built-ins are compiled in (emulator/data/policy_definitions.json).
+  // Every create and update below a subscription meets the assignments covering it.
+  Result<WriteOutcome> put_policy_definition(const std::string& sub, const std::string& name, const nlohmann::json& body,
+                                             const Principal& caller);
+  // The subscription's custom definition `name`, else the built-in of that name (sub empty:
+  // built-ins only). 404 PolicyDefinitionNotFound.
+  Result<nlohmann::json> get_policy_definition(const std::string& sub, const std::string& name);
+  // The definition removed, or nullopt; 400 PolicyDefinitionInUse while assigned.
+  Result<std::optional<nlohmann::json>> delete_policy_definition(const std::string& sub, const std::string& name);
+  // Built-ins and (sub not empty) the subscription's custom ones; policy_type "BuiltIn" or
+  // "Custom" keeps one kind ($filter=policyType eq '...').
+  Result<std::vector<nlohmann::json>> list_policy_definitions(const std::string& sub, const std::string& policy_type);
+  Result<WriteOutcome> put_policy_assignment(const std::string& scope, const std::string& name, const nlohmann::json& body,
+                                             const Principal& caller);
+  Result<nlohmann::json> get_policy_assignment(const std::string& scope, const std::string& name);
+  Result<std::optional<nlohmann::json>> delete_policy_assignment(const std::string& scope, const std::string& name);
+  struct PolicyAssignmentFilter {
+    bool at_scope = false;        // "atScope()": at the scope and above
+    bool at_exact_scope = false;  // "atExactScope()": at the scope only
+    std::string definition_id;    // "policyDefinitionId eq '...'"
+  };
+  // Without a filter: the assignments at, above and below the scope, as ARM lists them.
+  Result<std::vector<nlohmann::json>> list_policy_assignments(const std::string& scope, const PolicyAssignmentFilter& filter);
+  // The audit and deny decisions made since the start or the last reset, oldest first (at
+  // most the last 10,000), of one subscription or (sub empty) all.
+  nlohmann::json policy_events(const std::string& sub);
+
   // Adds tenants, subscriptions and principals (with role assignments) at run time, as
   // {"tenants": [...], "subscriptions": [...], "principals": [...]} (README "Identities");
   // missing ids and secrets are generated. Persisted: a restart keeps them. Returns what was
@@ -395,6 +424,13 @@ class Emulator {
   std::vector<RoleAssignment> assignments_;   // GUARDED_BY(mutex_)
   std::vector<RoleDefinition> custom_roles_;  // GUARDED_BY(mutex_)
   std::uint64_t access_generation_ = UINT64_MAX;
+  // Policy: the assignments covering `resource` (a resource group or a resource below one, about
+  // to be stored) applied to it inside the write's transaction: deny -> 403
+  // RequestDisallowedByPolicy (the caller writes nothing), append / modify change it, every
+  // decision is recorded in policy_events_.
+  Status enforce_policies_locked(nlohmann::json& resource, const std::string& sub);
+  Result<nlohmann::json> resolve_policy_definition_locked(const std::string& definition_id);
+  std::vector<nlohmann::json> policy_events_;  // GUARDED_BY(mutex_)
   std::vector<NetworkRule> network_rules_;  // GUARDED_BY(mutex_)
   TransactionObserver transaction_observer_;
   void load_network_rules();

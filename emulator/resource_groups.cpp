@@ -60,6 +60,7 @@ Result<WriteOutcome> Emulator::put_resource_group(const std::string& sub, const 
     }
     if (body.contains("tags")) group["tags"] = body["tags"].is_null() ? json::object() : body["tags"];
     if (body.contains("managedBy")) group["managedBy"] = body["managedBy"];
+    if (auto st = enforce_policies_locked(group, subscription.id); !st) return std::move(st).error();
     if (auto st = save(group["id"], kResourceGroupType, "/subscriptions/" + subscription.id, name, group); !st)
       return std::move(st).error();
     return WriteOutcome{group, !*existing, std::nullopt};
@@ -85,6 +86,7 @@ Result<json> Emulator::patch_resource_group(const std::string& sub, const std::s
     if (!group) return group;
     if (body.contains("tags")) (*group)["tags"] = body["tags"].is_null() ? json::object() : body["tags"];
     if (body.contains("managedBy")) (*group)["managedBy"] = body["managedBy"];
+    if (auto st = enforce_policies_locked(*group, identities_.find_subscription(sub)->id); !st) return std::move(st).error();
     const std::string id = (*group)["id"];
     if (auto st = save(id, kResourceGroupType, "/subscriptions/" + identities_.find_subscription(sub)->id,
                        (*group)["name"], *group);

@@ -237,6 +237,8 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     if (body.contains("tags") && !body["tags"].is_null()) resource["tags"] = body["tags"];
     resource["properties"] = std::move(*properties);
     type.apply_members(resource, body, request);
+    // Azure Policy judges the resource as it would be stored; a deny rolls the write back.
+    if (auto st = enforce_policies_locked(resource, sub); !st) return std::move(st).error();
     // The write's operation ends when its simulated work does: the type's own provisioning
     // time, and for versions the last region's copy.
     std::optional<std::int64_t> due;

@@ -15,20 +15,8 @@ namespace {
 constexpr const char* kAssignmentType = "Microsoft.Authorization/roleAssignments";
 constexpr const char* kDefinitionType = "Microsoft.Authorization/roleDefinitions";
 
-std::string trim_slash(std::string scope) {
-  while (scope.size() > 1 && scope.back() == '/') scope.pop_back();
-  return scope;
-}
-
-// "/subscriptions/S" of a scope, or "" at the root.
-std::string subscription_prefix(const std::string& scope) {
-  if (!istarts_with(scope, "/subscriptions/")) return "";
-  const size_t end = scope.find('/', 15);
-  return end == std::string::npos ? scope : scope.substr(0, end);
-}
-
 std::string definition_id(const std::string& scope, const std::string& name) {
-  return subscription_prefix(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + name;
+  return subscription_scope(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + name;
 }
 
 // The GUID at the end of ".../roleDefinitions/{guid}" (or a bare GUID).
@@ -138,9 +126,9 @@ Result<json> Emulator::require_scope(const std::string& scope) {
   if (!istarts_with(scope, "/subscriptions/"))
     return bad_request("InvalidScope", "The scope '" + scope + "' is not valid for role assignments in acg-emulator: "
                                        "use a subscription, resource group or resource scope.");
-  const std::string sub = subscription_prefix(scope).substr(15);
+  const std::string sub = subscription_scope(scope).substr(15);
   if (auto st = require_subscription(sub); !st) return std::move(st).error();
-  if (iequals(subscription_prefix(scope), scope)) return json{{"id", "/subscriptions/" + sub}};
+  if (iequals(subscription_scope(scope), scope)) return json{{"id", "/subscriptions/" + sub}};
   auto stored = load(scope);
   if (!stored) return std::move(stored).error();
   if (!*stored) {
@@ -154,7 +142,7 @@ Result<json> Emulator::require_scope(const std::string& scope) {
 
 Result<WriteOutcome> Emulator::put_role_assignment(const std::string& raw_scope, const std::string& name, const json& body,
                                                    const Principal& caller) {
-  const std::string scope = trim_slash(raw_scope);
+  const std::string scope = trim_scope(raw_scope);
   if (!is_guid(name))
     return assignment_bad_request("InvalidRoleAssignmentId", "The role assignment ID '" + name +
                                                                  "' is not valid. The role assignment ID must be a GUID.");
@@ -171,7 +159,7 @@ Result<WriteOutcome> Emulator::put_role_assignment(const std::string& raw_scope,
     if (!role)
       return assignment_bad_request("RoleDefinitionDoesNotExist",
                                     "The specified role definition with ID '" + role_guid(role_id) + "' does not exist.");
-    const Subscription* sub = identities_.find_subscription(subscription_prefix(scope).substr(15));
+    const Subscription* sub = identities_.find_subscription(subscription_scope(scope).substr(15));
     const Principal* principal = identities_.find_principal_by_object_id(principal_id);
     if (!principal)
       return assignment_bad_request("PrincipalNotFound", "Principal " + principal_id +
@@ -219,7 +207,7 @@ Result<WriteOutcome> Emulator::put_role_assignment(const std::string& raw_scope,
 
 Result<json> Emulator::get_role_assignment(const std::string& scope, const std::string& name) {
   return read<json>([&]() -> Result<json> {
-    auto stored = load(trim_slash(scope) + "/providers/Microsoft.Authorization/roleAssignments/" + name);
+    auto stored = load(trim_scope(scope) + "/providers/Microsoft.Authorization/roleAssignments/" + name);
     if (!stored) return std::move(stored).error();
     if (!*stored) return not_found("RoleAssignmentNotFound", "The role assignment '" + name + "' is not found.");
     return std::move(**stored);
@@ -228,7 +216,7 @@ Result<json> Emulator::get_role_assignment(const std::string& scope, const std::
 
 Result<std::optional<json>> Emulator::delete_role_assignment(const std::string& scope, const std::string& name) {
   return write<std::optional<json>>([&]() -> Result<std::optional<json>> {
-    const std::string id = trim_slash(scope) + "/providers/Microsoft.Authorization/roleAssignments/" + name;
+    const std::string id = trim_scope(scope) + "/providers/Microsoft.Authorization/roleAssignments/" + name;
     auto stored = load(id);
     if (!stored) return std::move(stored).error();
     if (!*stored) return std::optional<json>{};
@@ -239,7 +227,7 @@ Result<std::optional<json>> Emulator::delete_role_assignment(const std::string& 
 
 Result<std::vector<json>> Emulator::list_role_assignments(const std::string& raw_scope, const AssignmentFilter& filter) {
   return read<std::vector<json>>([&]() -> Result<std::vector<json>> {
-    const std::string scope = trim_slash(raw_scope);
+    const std::string scope = trim_scope(raw_scope);
     auto target = require_scope(scope);
     if (!target) return std::move(target).error();
     auto rows = store_->list_in_scope("", kAssignmentType, 0, 1 << 30);
@@ -261,7 +249,7 @@ Result<std::vector<json>> Emulator::list_role_assignments(const std::string& raw
 
 Result<std::vector<json>> Emulator::list_role_definitions(const std::string& raw_scope, const std::string& role_name) {
   return read<std::vector<json>>([&]() -> Result<std::vector<json>> {
-    const std::string scope = trim_slash(raw_scope);
+    const std::string scope = trim_scope(raw_scope);
     refresh_access_locked();
     std::vector<json> out;
     for (const RoleDefinition& r : builtin_roles())
@@ -277,12 +265,12 @@ Result<json> Emulator::get_role_definition(const std::string& scope, const std::
     refresh_access_locked();
     const RoleDefinition* r = find_role(name, custom_roles_);
     if (!r) return not_found("RoleDefinitionDoesNotExist", "The specified role definition with ID '" + name + "' does not exist.");
-    return definition_json(*r, trim_slash(scope));
+    return definition_json(*r, trim_scope(scope));
   });
 }
 
 Result<WriteOutcome> Emulator::put_role_definition(const std::string& raw_scope, const std::string& name, const json& body) {
-  const std::string scope = trim_slash(raw_scope);
+  const std::string scope = trim_scope(raw_scope);
   if (!is_guid(name))
     return assignment_bad_request("InvalidRoleDefinitionId", "The role definition ID '" + name +
                                                                  "' is not valid. The role definition ID must be a GUID.");
@@ -318,7 +306,7 @@ Result<WriteOutcome> Emulator::put_role_definition(const std::string& raw_scope,
 
 Result<std::optional<json>> Emulator::delete_role_definition(const std::string& scope, const std::string& name) {
   return write<std::optional<json>>([&]() -> Result<std::optional<json>> {
-    const std::string id = trim_slash(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + name;
+    const std::string id = trim_scope(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + name;
     auto stored = load(id);
     if (!stored) return std::move(stored).error();
     if (!*stored) return std::optional<json>{};

@@ -11,7 +11,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${ACG_ASAN_DIR:-$root/build-asan}"
 seconds="${1:-60}"; shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(http_request resource_body resource_id version_name token template)
+[[ ${#targets[@]} -gt 0 ]] || targets=(http_request resource_body resource_id version_name token template policy_rule)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DACG_BUILD_TESTS=ON -DACG_SANITIZE=ON -DACG_FUZZ=ON >/dev/null

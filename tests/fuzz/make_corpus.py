@@ -113,6 +113,28 @@ def repository_seeds():
                                                                                    "parameters": {}}}).encode())
 
 
+def policy_seeds():
+    """The built-in definitions and the governance seed's, each against a gallery resource."""
+    resource = {"type": "Microsoft.Compute/galleries/images/versions", "name": "g/d/1.0.0", "location": "westus2",
+                "tags": {"owner": "team"}, "properties": {"publishingProfile": {"targetRegions": [
+                    {"name": "westus2"}, {"name": "eastus"}]}}}
+    definitions = []
+    with open(os.path.join(ROOT, "emulator", "data", "policy_definitions.json")) as f:
+        definitions += json.load(f)
+    with open(os.path.join(ROOT, "scripts", "seeds", "governance.json")) as f:
+        seed = json.load(f)
+    definitions += [r for r in seed.get("resources", []) if "policyRule" in r.get("properties", {})]
+    for d in definitions:
+        props = d.get("properties", d)
+        values = {k: {"value": v["defaultValue"]} for k, v in props.get("parameters", {}).items() if "defaultValue" in v}
+        for k, v in props.get("parameters", {}).items():
+            if k not in values:
+                values[k] = {"value": ["westus2"] if v.get("type", "").lower() == "array" else "owner"}
+        write_seed("policy_rule", json.dumps({"rule": props.get("policyRule"), "parameters": props.get("parameters", {}),
+                                              "values": values, "mode": props.get("mode", "All"),
+                                              "resource": resource}))
+
+
 def main():
     specs = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ACG_SPECS_DIR", DEFAULT_SPECS)
     examples = example_files(specs)
@@ -121,6 +143,7 @@ def main():
     for path in examples:
         seed_from_example(path)
     repository_seeds()
+    policy_seeds()
     for target in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         print(target, len(os.listdir(os.path.join(HERE, "corpus", target))))
 

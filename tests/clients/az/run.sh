@@ -28,6 +28,8 @@
 #           versions (a region added by an update appears there), community galleries
 #           (show-community, delete refused until reset), and the refusals (wrong permissions,
 #           malformed id, cross-tenant, no publisher information)
+#   policy  emulator with instant replication: az policy definition / assignment (built-in
+#           Allowed locations denying a version's forbidden target region; tests/clients/az/policy_phase.sh)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -1012,6 +1014,8 @@ None" "communityGalleryInfo" &&
 # Phase 6: ARM template deployments (az deployment group ...; --replication-speed instant)
 
 TEMPLATES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../templates" && pwd)
+# shellcheck source=policy_phase.sh
+source "$SCRIPT_DIR/policy_phase.sh"
 phase_deploy() {
     start_emulator deploy --replication-speed instant || return 0
     local RG=az-deploy-rg T=$TEMPLATES/gallery.json P=$TEMPLATES/gallery.parameters.json
@@ -1137,7 +1141,7 @@ run_lane() { # lane name, phases...
     local phase
     for phase in "$@"; do
         case $phase in
-        main | publish | async | paging | share | deploy) "phase_$phase" ;;
+        main | publish | async | paging | share | deploy | policy) "phase_$phase" ;;
         *) echo "az suite: unknown phase '$phase' in AZ_SUITE_PHASES" >&2 && exit 2 ;;
         esac
     done
@@ -1150,10 +1154,10 @@ if [[ -n ${AZ_SUITE_PHASES:-} ]]; then
 else
     (run_lane a main publish async) >"$WORK/lane-a.log" 2>"$WORK/lane-a.err" &
     lane_a=$!
-    (run_lane b share deploy paging) >"$WORK/lane-b.log" 2>"$WORK/lane-b.err" &
+    (run_lane b share deploy paging policy) >"$WORK/lane-b.log" 2>"$WORK/lane-b.err" &
     lane_b=$!
     wait "$lane_a" || echo "FAIL lane a (main publish async) exited $?" >>"$WORK/lane-a.log"
-    wait "$lane_b" || echo "FAIL lane b (share deploy paging) exited $?" >>"$WORK/lane-b.log"
+    wait "$lane_b" || echo "FAIL lane b (share deploy paging policy) exited $?" >>"$WORK/lane-b.log"
     cat "$WORK/lane-a.log" "$WORK/lane-b.log"
     cat "$WORK/lane-a.err" "$WORK/lane-b.err" >&2
 fi

@@ -404,20 +404,26 @@ def fill_disk(path):
             pass
 
 
+def start_with_a_gallery(checks, emu, label, rg, name):
+    """Starts the emulator and writes a resource group and a gallery, checked; returns the client."""
+    client = emu.start()
+    client.call("PUT", group(rg) + GROUP_API, {"location": "westus"})
+    status, _, _ = client.call("PUT", gallery(rg, name) + GALLERY_API, {"location": "westus"})
+    checks.check(f"{label}: write before the fault", status in (200, 201), str(status))
+    return client
+
+
 def storage_fault(checks, binary, mount_dir, label, fault, heal):
     """Writes while the fault lasts fail with an ARM error; reads work; after heal(), writes work."""
     data_dir = os.path.join(mount_dir, "data")
     emu = Emulator(binary, data_dir, [])
     try:
-        client = emu.start()
-        client.call("PUT", group("fault") + GROUP_API, {"location": "westus"})
-        ok_status, _, _ = client.call("PUT", gallery("fault", "before") + GALLERY_API, {"location": "westus"})
-        checks.check(f"{label}: write before the fault", ok_status in (200, 201), str(ok_status))
+        client = start_with_a_gallery(checks, emu, label, "fault", "before")
         fault()
         refused = 0
         for i in range(20):  # enough writes to need new pages
             status, body, _ = client.call("PUT", gallery("fault", f"during{i}") + GALLERY_API,
-                                          {"location": "westus", "tags": {"pad": "x" * 4000}})
+                                          {"location": "westus", "tags": {f"pad{t}": "x" * 250 for t in range(15)}})
             if status >= 400:
                 if not refused:
                     print(f"  {label}: first refusal: {status} {json.dumps(body)[:300]}")
@@ -447,10 +453,7 @@ def read_only_start(checks, binary, mount_dir, remount):
     data_dir = os.path.join(mount_dir, "data")
     emu = Emulator(binary, data_dir, [])
     try:
-        client = emu.start()
-        client.call("PUT", group("ro") + GROUP_API, {"location": "westus"})
-        status, _, _ = client.call("PUT", gallery("ro", "kept") + GALLERY_API, {"location": "westus"})
-        checks.check(f"{label}: write before", status in (200, 201), str(status))
+        start_with_a_gallery(checks, emu, label, "ro", "kept")
         emu.stop()
         remount("ro")
         try:

@@ -99,6 +99,14 @@ Result<PriceTable> load_prices(const AppOptions& options, const ConfigFile& conf
   return PriceTable::from_json(doc, prices);
 }
 
+// The cloud's region catalog: the built-in one, or the config file's "regionCatalog" (the schema
+// of emulator/data/regions.json: {"clouds": {"AzureCloud": [...], ...}}) to add a region, take
+// one away, or mark one without gallery support.
+Result<RegionCatalog> load_region_catalog(const AppOptions& options, const ConfigFile& config) {
+  if (!config.doc.is_object() || !config.doc.contains("regionCatalog")) return RegionCatalog::builtin(options.cloud);
+  return RegionCatalog::from_json(config.doc["regionCatalog"].dump(), options.cloud);
+}
+
 // The config file's "roleAssignments": [{"principalId" | "clientId", "role": name or GUID,
 // "scope"}], made at start (README "Access control").
 Result<std::vector<EmulatorSettings::InitialAssignment>> load_role_assignments(const nlohmann::json& config,
@@ -210,7 +218,7 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   if (!replication) return std::move(replication).error();
   auto prices = load_prices(options, *config);
   if (!prices) return std::move(prices).error();
-  auto regions = RegionCatalog::builtin(options.cloud);
+  auto regions = load_region_catalog(options, *config);
   if (!regions) return std::move(regions).error();
   auto tls = load_tls(options);
   if (!tls) return std::move(tls).error();

@@ -232,11 +232,16 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
 
   auto assignments = load_role_assignments(config->doc, *identities);
   if (!assignments) return std::move(assignments).error();
-  EmulatorSettings settings{options.operation_delay_ms, options.page_size, options.max_versions_per_definition,
-                            *replication, options.virtual_clock, std::move(*assignments),
-                            options.allow_cross_tenant_sharing};
   auto quotas = quota_settings_from_config(config->doc);
   if (!quotas) return std::move(quotas).error();
+  EmulatorSettings settings;
+  settings.operation_delay_ms = options.operation_delay_ms;
+  settings.page_size = options.page_size;
+  settings.max_versions_per_definition = options.max_versions_per_definition;
+  settings.replication = *replication;
+  settings.virtual_clock = options.virtual_clock;
+  settings.initial_assignments = std::move(*assignments);
+  settings.allow_cross_tenant_sharing = options.allow_cross_tenant_sharing;
   settings.quotas = std::move(*quotas);
   settings.prices = std::move(*prices);
   impl->emulator = std::make_unique<Emulator>(std::move(store.value()), *impl->clock, *impl->ids,

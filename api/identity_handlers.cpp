@@ -4,6 +4,7 @@
 #include "api/arm_conventions.h"
 #include "api/routes.h"
 #include "api/token_service.h"
+#include "emulator/emulator.h"
 
 namespace acg::api {
 
@@ -18,9 +19,51 @@ struct Login {
   std::string identity_provider;
 };
 
+// The DNS suffixes of the cloud --cloud emulates, as `az cloud show` lists them for it: what a
+// tool derives storage, Key Vault or registry host names from. Nothing here serves them.
+json dns_suffixes(const std::string& cloud) {
+  if (cloud == "AzureUSGovernment")
+    return {{"storage", "core.usgovcloudapi.net"},
+            {"keyVaultDns", "vault.usgovcloudapi.net"},
+            {"mhsmDns", "managedhsm.usgovcloudapi.net"},
+            {"acrLoginServer", "azurecr.us"},
+            {"sqlServerHostname", "database.usgovcloudapi.net"},
+            {"mysqlServerEndpoint", "mysql.database.usgovcloudapi.net"},
+            {"postgresqlServerEndpoint", "postgres.database.usgovcloudapi.net"},
+            {"mariadbServerEndpoint", "mariadb.database.usgovcloudapi.net"},
+            {"synapseAnalytics", "dev.azuresynapse.usgovcloudapi.net"},
+            {"azureFrontDoorEndpointSuffix", "azurefd.us"},
+            {"storageSyncEndpointSuffix", "afs.azure.us"}};
+  if (cloud == "AzureChinaCloud")
+    return {{"storage", "core.chinacloudapi.cn"},
+            {"keyVaultDns", "vault.azure.cn"},
+            {"mhsmDns", "managedhsm.azure.cn"},
+            {"acrLoginServer", "azurecr.cn"},
+            {"sqlServerHostname", "database.chinacloudapi.cn"},
+            {"mysqlServerEndpoint", "mysql.database.chinacloudapi.cn"},
+            {"postgresqlServerEndpoint", "postgres.database.chinacloudapi.cn"},
+            {"mariadbServerEndpoint", "mariadb.database.chinacloudapi.cn"},
+            {"synapseAnalytics", "dev.azuresynapse.azure.cn"},
+            {"storageSyncEndpointSuffix", "afs.azure.cn"}};
+  return {{"storage", "core.windows.net"},
+          {"keyVaultDns", "vault.azure.net"},
+          {"mhsmDns", "managedhsm.azure.net"},
+          {"acrLoginServer", "azurecr.io"},
+          {"sqlServerHostname", "database.windows.net"},
+          {"mysqlServerEndpoint", "mysql.database.azure.com"},
+          {"postgresqlServerEndpoint", "postgres.database.azure.com"},
+          {"mariadbServerEndpoint", "mariadb.database.azure.com"},
+          {"synapseAnalytics", "dev.azuresynapse.net"},
+          {"attestationEndpoint", "attest.azure.net"},
+          {"azureFrontDoorEndpointSuffix", "azurefd.net"},
+          {"storageSyncEndpointSuffix", "afs.azure.net"},
+          {"azureDataLakeStoreFileSystem", "azuredatalakestore.net"},
+          {"azureDataLakeAnalyticsCatalogAndJob", "azuredatalakeanalytics.net"}};
+}
+
 // One cloud of the newer metadata schema (api-version 2019-05-01 and later): every endpoint
 // and resource id is the emulator itself; DNS suffixes stay Azure's (nothing here serves them).
-json cloud_entry(const std::string& base, const std::string& name, const Login& login) {
+json cloud_entry(const std::string& base, const std::string& name, const std::string& cloud, const Login& login) {
   return json{{"name", name},
               {"resourceManager", base + "/"},
               {"portal", base + "/_emulator/ui"},
@@ -44,21 +87,7 @@ json cloud_entry(const std::string& base, const std::string& name, const Login& 
                 {"audiences", json::array({"https://management.core.windows.net/", "https://management.azure.com/"})},
                 {"tenant", login.tenant},
                 {"identityProvider", login.identity_provider}}},
-              {"suffixes",
-               {{"storage", "core.windows.net"},
-                {"keyVaultDns", "vault.azure.net"},
-                {"mhsmDns", "managedhsm.azure.net"},
-                {"acrLoginServer", "azurecr.io"},
-                {"sqlServerHostname", "database.windows.net"},
-                {"mysqlServerEndpoint", "mysql.database.azure.com"},
-                {"postgresqlServerEndpoint", "postgres.database.azure.com"},
-                {"mariadbServerEndpoint", "mariadb.database.azure.com"},
-                {"synapseAnalytics", "dev.azuresynapse.net"},
-                {"attestationEndpoint", "attest.azure.net"},
-                {"azureFrontDoorEndpointSuffix", "azurefd.net"},
-                {"storageSyncEndpointSuffix", "afs.azure.net"},
-                {"azureDataLakeStoreFileSystem", "azuredatalakestore.net"},
-                {"azureDataLakeAnalyticsCatalogAndJob", "azuredatalakeanalytics.net"}}}};
+              {"suffixes", dns_suffixes(cloud)}};
 }
 
 // The 2015-01-01 shape az's `cloud register --endpoint-resource-manager` discovery reads.
@@ -84,9 +113,10 @@ HttpResponse metadata_endpoints(RequestContext& ctx, const Services& services) {
   const std::string& base = ctx.base_url;
   if (!version.empty() && version < "2019-05-01") return json_response(200, legacy_metadata(base));
   if (!version.empty() && version >= "2022-09-01")
-    return json_response(200, cloud_entry(base, services.cloud_name, Login{base, "common", "AAD"}));
+    return json_response(200, cloud_entry(base, services.cloud_name, services.emulator.regions().cloud(), Login{base, "common", "AAD"}));
   return json_response(200,
-                       json::array({cloud_entry(base, services.cloud_name, Login{base + "/adfs", "adfs", "ADFS"})}));
+                       json::array({cloud_entry(base, services.cloud_name, services.emulator.regions().cloud(),
+                                                Login{base + "/adfs", "adfs", "ADFS"})}));
 }
 
 }  // namespace

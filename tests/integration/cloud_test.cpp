@@ -56,7 +56,10 @@ TEST_CASE("a sovereign cloud offers its own regions and refuses the others'", "[
 
   auto metadata = emu.http().request("GET", "/metadata/endpoints?api-version=2022-09-01");
   REQUIRE(metadata.status == 200);
-  CHECK(metadata.json()["name"] == "AzureUSGovernment");
+  // The cloud keeps the emulator's name (az's profile points at "AzEmu"); its host names are the
+  // emulated cloud's.
+  CHECK(metadata.json()["suffixes"]["storage"] == "core.usgovcloudapi.net");
+  CHECK(metadata.json()["suffixes"]["keyVaultDns"] == "vault.usgovcloudapi.net");
 
   REQUIRE(emu.arm("PUT", TestEmulator::group_path("rg") + kGroupApi, R"({"location":"usgovvirginia"})").status == 201);
   auto public_region = emu.arm("PUT", TestEmulator::gallery_path("rg", "pub") + kV, R"({"location":"westus2"})");
@@ -76,6 +79,12 @@ TEST_CASE("a sovereign cloud offers its own regions and refuses the others'", "[
 
   auto within = emu.arm("PUT", version, version_to(source, "usgovvirginia", {"usgovvirginia", "usgovtexas"}).dump());
   CHECK(within.status / 100 == 2);
+}
+
+TEST_CASE("the public cloud's metadata keeps Azure's host names", "[cloud]") {
+  TestEmulator emu;
+  auto metadata = emu.http().request("GET", "/metadata/endpoints?api-version=2022-09-01");
+  CHECK(metadata.json()["suffixes"]["storage"] == "core.windows.net");
 }
 
 TEST_CASE("a public region without gallery support refuses galleries and replicas", "[cloud]") {
@@ -103,7 +112,7 @@ TEST_CASE("the config file's regionCatalog replaces the built-in catalog", "[clo
   auto gone = emu.arm("PUT", TestEmulator::gallery_path("rg", "east") + kV, R"({"location":"eastus"})");
   CHECK(gone.error_code() == "LocationNotAvailableForResourceType");
 
-  std::ofstream(path) << R"({"regionCatalog": {"clouds": {"AzureCloud": [{"name": "nowhere"}]}}})";
+  std::ofstream(path) << R"({"regionCatalog": {"clouds": {"AzureCloud": [{"name": "nowhere", "displayName": "Nowhere"}]}}})";
   auto refused = acg::api::App::start(test_options([&](acg::api::AppOptions& o) { o.config_file = path; }));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message.find("latitude") != std::string::npos);

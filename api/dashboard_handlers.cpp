@@ -36,10 +36,6 @@ using nlohmann::json;
 
 namespace {
 
-// The service's documented default quotas, per subscription and region.
-constexpr int kGalleryQuota = 100;
-constexpr int kDefinitionQuota = 1000;
-constexpr int kVersionQuota = 10000;
 // A snapshot stays small enough to poll every second: at most this many of each kind.
 constexpr std::size_t kMaxItems = 2000;
 constexpr std::size_t kRecentOperations = 25;
@@ -290,14 +286,22 @@ json dashboard_state(Services& s) {
   }
   totals["subscriptions"] = static_cast<int>(subscriptions.size());
 
+  // The limits each subscription really has (admin overrides, config, documented defaults).
+  std::map<std::string, json> limits_of;
   json quotas = json::array();
   for (const auto& [key, u] : usage) {
+    json& limits = limits_of[key.first];
+    if (limits.is_null()) {
+      auto q = emulator.quotas_of(key.first);
+      limits = q ? (*q)["limits"] : json::object();
+    }
+    auto limit = [&](const char* kind) { return limits.value(kind, std::int64_t{0}); };
     const Region* region = regions.find(key.second);
     quotas.push_back({{"subscriptionId", key.first},
                       {"region", region ? region->display_name : key.second},
-                      {"galleries", {{"used", u.galleries}, {"limit", kGalleryQuota}}},
-                      {"definitions", {{"used", u.definitions}, {"limit", kDefinitionQuota}}},
-                      {"versions", {{"used", u.versions}, {"limit", kVersionQuota}}}});
+                      {"galleries", {{"used", u.galleries}, {"limit", limit("galleries")}}},
+                      {"definitions", {{"used", u.definitions}, {"limit", limit("imageDefinitions")}}},
+                      {"versions", {{"used", u.versions}, {"limit", limit("imageVersions")}}}});
   }
 
   json operations = json::array();

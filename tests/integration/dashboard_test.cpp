@@ -108,6 +108,10 @@ TEST_CASE("dashboard state shows the tree, replication per region, operations an
   CHECK(state["quotas"][0]["galleries"] == json{{"used", 1}, {"limit", 100}});
   CHECK(state["quotas"][0]["definitions"] == json{{"used", 1}, {"limit", 1000}});
   CHECK(state["quotas"][0]["versions"] == json{{"used", 1}, {"limit", 10000}});
+  // The limits shown are the subscription's own: an admin override replaces the default.
+  REQUIRE(emu.http().request("PUT", "/_emulator/quotas/" + kSub, R"({"galleries": 5})").status == 200);
+  CHECK(emu.http().request("GET", "/_emulator/ui/state").json()["quotas"][0]["galleries"] ==
+        json{{"used", 1}, {"limit", 5}});
 
   // To the end: both regions Completed at 100, the version and its operation Succeeded.
   REQUIRE(emu.http().request("POST", "/_emulator/clock/advance?seconds=7200").status == 200);

@@ -168,6 +168,13 @@ void add_admin_routes(Router& router, Services& s) {
     if (auto st = s.emulator.advance_clock(*delta); !st) return error_response(st.error());
     return json_response(200, s.emulator.clock_info());
   });
+  // Build logs (image pipelines): ?resourceId=<id> one resource's lines, else which exist.
+  router.add("GET", "/_emulator/buildlogs", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    const std::string id = ctx.query("resourceId");
+    auto log = id.empty() ? s.emulator.build_logs() : s.emulator.build_log(id);
+    if (!log) return error_response(log.error());
+    return json_response(200, *log);
+  });
   router.add("GET", "/_emulator/replications", ApiFamily::none, false, [&s](RequestContext& ctx) {
     // $top bounds the answer (default 1000): a lab's thousands of jobs need not all travel.
     std::size_t top = 1000;

@@ -467,6 +467,7 @@ Status Emulator::reset() {
   // config file's quotas stay.
   (void)store_->put_meta("quota.overrides", "{}");
   (void)store_->put_meta("marketplace.agreements", "{}");
+  (void)store_->put_meta("build.logs", "[]");
   return ensure_initial_assignments_locked();
 }
 

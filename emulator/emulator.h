@@ -290,6 +290,20 @@ class Emulator {
   // Every plan whose terms the subscription has signed or canceled (the agreements view).
   Result<std::vector<nlohmann::json>> marketplace_agreements(const std::string& sub);
 
+  // --- Build logs (image pipelines: README "Image pipelines") ---
+  // What a build did to a resource, line by line: an Image Builder template's customization
+  // log, the commands and uploads an SSH build session made on a VM. Kept after the resource
+  // is deleted (Packer deletes its build VM), persisted, cleared by reset(); at most the last
+  // kMaxBuildLogs resources and kMaxBuildLogLines lines each are kept.
+  static constexpr std::size_t kMaxBuildLogs = 200;
+  static constexpr std::size_t kMaxBuildLogLines = 5000;
+  // Appends one line from `source` ("ssh", "customizer", ...) at the emulator's now.
+  Status append_build_log(const std::string& resource_id, const std::string& source, const std::string& text);
+  // {"resourceId", "lines": [{"time", "source", "text"}]}; 404 NotFound when nothing was logged.
+  Result<nlohmann::json> build_log(const std::string& resource_id);
+  // The resource ids with a log, oldest log first: {"value": [{"resourceId", "lines": count}]}.
+  Result<nlohmann::json> build_logs();
+
   // --- Replication and faults (admin API) ---
   // The replication jobs still running (the `top` due first), with their progress and
   // remaining time: {"count": all of them, "value": [...]}.

@@ -14,7 +14,8 @@ packages=(cmake ninja-build g++ libboost1.81-dev nlohmann-json3-dev libsqlite3-d
 if $test_deps; then
   # clang + its runtimes: the sanitizer and libFuzzer builds (scripts/sanitize.sh, fuzz.sh);
   # wrk: the load test (scripts/bench/load.py).
-  packages+=(catch2 azure-cli python3-azure chromium clang libclang-rt-14-dev wrk)
+  # packer: the image-pipeline test (tests/clients/packer).
+  packages+=(catch2 azure-cli python3-azure chromium clang libclang-rt-14-dev wrk packer)
 fi
 
 missing=()

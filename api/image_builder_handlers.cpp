@@ -668,10 +668,35 @@ json operations_list() {
             op("Microsoft.VirtualMachineImages/locations/operations/read", "Get the status of an asynchronous operation", "")}}};
 }
 
+// GET /subscriptions/{sub}/locations (Microsoft.Resources): every region of the catalog, as
+// `az image builder create` reads them to check its --location and output regions.
+json subscription_locations(const Emulator& e, const std::string& sub) {
+  json value = json::array();
+  for (const Region& r : e.regions().regions()) {
+    json metadata = {{"regionType", "Physical"},
+                     {"regionCategory", r.supports_galleries ? "Recommended" : "Other"},
+                     {"geography", r.geography},
+                     {"geographyGroup", r.geography_group},
+                     {"latitude", std::to_string(r.latitude)},
+                     {"longitude", std::to_string(r.longitude)}};
+    if (!r.paired_region.empty()) metadata["pairedRegion"] = json::array({{{"name", r.paired_region}}});
+    value.push_back({{"id", "/subscriptions/" + sub + "/locations/" + r.name},
+                     {"name", r.name},
+                     {"type", "Region"},
+                     {"displayName", r.display_name},
+                     {"regionalDisplayName", r.regional_display_name},
+                     {"metadata", metadata}});
+  }
+  return {{"value", value}};
+}
+
 }  // namespace
 
 void add_image_builder_routes(Router& router, Services& s) {
   const ApiFamily aib = ApiFamily::image_builder;
+  router.add("GET", "/subscriptions/{sub}/locations", ApiFamily::subscriptions, true, [&s](RequestContext& ctx) {
+    return json_response(200, subscription_locations(s.emulator, ctx.param("sub")));
+  });
   router.add("GET", "/providers/Microsoft.VirtualMachineImages/operations", aib, false,
              [](RequestContext&) { return json_response(200, operations_list()); });
   router.add("GET", "/subscriptions/{sub}/providers/Microsoft.VirtualMachineImages/imageTemplates", aib, true,

@@ -250,15 +250,22 @@ class ImageTemplateType final : public ResourceType {
         if (auto resolved = resolve_identity(identity, lookup); !resolved) return std::move(resolved).error();
       return (*request.stored)["properties"];
     }
-    json in = json_member(request.body, "properties");
+    auto normalised = checked_properties(request, lookup);
+    if (!normalised) return normalised;
     if (request.stored) {
       const json& stored = (*request.stored)["properties"];
-      if (input_properties(in) != input_properties(stored))
+      if (input_properties(*normalised) != input_properties(stored))
         return bad_request("InvalidPropertyChange",
                            "Update/Upgrade of image templates is currently not supported. Please change the name of "
                            "the template you are submitting, or delete the existing template and submit it again.");
       return stored;
     }
+    return normalised;
+  }
+
+  // The properties of a PUT, checked, with the service's defaults filled in.
+  static Result<json> checked_properties(const WriteRequest& request, Lookup& lookup) {
+    json in = json_member(request.body, "properties");
     auto identity = resolve_identity(json_member(request.body, "identity"), lookup);
     if (!identity) return std::move(identity).error();
     const std::string location = json_text(request.body, "location");

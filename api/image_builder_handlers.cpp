@@ -72,9 +72,16 @@ std::string hex_of(const std::string& text) {
   return out;
 }
 
+// The text hex_of encoded, or "" when `hex` is not such an encoding (a made-up operation name).
 std::string unhex(const std::string& hex) {
+  auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  if (hex.size() % 2 != 0) return {};
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int high = digit(hex[i]), low = digit(hex[i + 1]);
+    if (high < 0 || low < 0) return {};
+    out += static_cast<char>(high * 16 + low);
+  }
   return out;
 }
 
@@ -462,8 +469,8 @@ std::string operation_url(const RequestContext& ctx, const json& tmpl, const std
          tmpl.value("location", "") + "/operations/" + operation + "?api-version=" + ctx.api_version;
 }
 
-std::string operation_name(const RequestContext& ctx, int run_number, const char* kind) {
-  return hex_of(ctx.param("rg") + "/" + ctx.param("name")) + "." + std::to_string(run_number) + "." + kind;
+std::string operation_name(const ResourceRef& ref, int run_number, const char* kind) {
+  return hex_of(ref.resource_group + "/" + ref.names[0]) + "." + std::to_string(run_number) + "." + kind;
 }
 
 HttpResponse accepted(const RequestContext& ctx, const json& tmpl, const std::string& operation) {
@@ -487,6 +494,8 @@ void create_staging(Emulator& e, const json& tmpl) {
                        {{"location", tmpl["location"]}, {"sku", {{"name", "Standard_LRS"}}}, {"kind", "StorageV2"}});
 }
 
+Result<std::pair<json, std::string>> start_run(Services& s, const ResourceRef& ref);
+
 HttpResponse put_template(RequestContext& ctx, Services& s, bool patch) {
   auto body = parse_json_body(ctx.request, false);
   if (!body) return error_response(body.error());
@@ -498,7 +507,12 @@ HttpResponse put_template(RequestContext& ctx, Services& s, bool patch) {
   }
   auto outcome = patch ? s.emulator.patch_resource(templates(), ref, *body) : s.emulator.put_resource(templates(), ref, *body);
   if (!outcome) return error_response(outcome.error());
-  if (outcome->created) create_staging(s.emulator, outcome->resource);
+  if (outcome->created) {
+    create_staging(s.emulator, outcome->resource);
+    // autoRun (2023-07-01+): the service starts a build as soon as the template exists.
+    if (iequals(outcome->resource.value("/properties/autoRun/state"_json_pointer, std::string()), "Enabled"))
+      if (auto started = start_run(s, ref); started) outcome->resource = templates().view(started->first, "");
+  }
   if (patch) outcome->created = false;
   return write_response(ctx, *outcome);
 }
@@ -523,18 +537,19 @@ HttpResponse delete_template(RequestContext& ctx, Services& s) {
   return delete_response(ctx, *outcome);
 }
 
-HttpResponse run_template(RequestContext& ctx, Services& s) {
-  ResourceRef ref = template_ref(ctx);
+// Starts a run of the template at ref: its phases planned from now. Returns the template as
+// stored then (for the operation URL's location) and the run's operation name.
+Result<std::pair<json, std::string>> start_run(Services& s, const ResourceRef& ref) {
   auto current = RunDriver(s, ref).advance();
-  if (!current) return error_response(current.error());
+  if (!current) return std::move(current).error();
   const std::string state = current->value("/acg:run/state"_json_pointer, std::string());
   if (state == "Running" || state == "Canceling")
-    return error_response(conflict("Conflict", "The image template '" + ref.names[0] +
-                                                   "' already has a run in progress. Wait for it to finish or cancel it "
-                                                   "before starting another run."));
+    return conflict("Conflict", "The image template '" + ref.names[0] +
+                                    "' already has a run in progress. Wait for it to finish or cancel it "
+                                    "before starting another run.");
   const std::int64_t start = s.emulator.clock().now_ms();
   const int number = current->value("/acg:run/number"_json_pointer, 0) + 1;
-  const std::string operation = operation_name(ctx, number, "run");
+  const std::string operation = operation_name(ref, number, "run");
   json tmpl = *current;
   const json& p = tmpl["properties"];
   const double speed = s.emulator.settings().replication.speed;
@@ -556,14 +571,21 @@ HttpResponse run_template(RequestContext& ctx, Services& s) {
                      {"outputs", json::array()}};
   tmpl["properties"]["lastRunStatus"] = {
       {"startTime", format_arm_time(start)}, {"runState", "Running"}, {"runSubState", "Queued"}, {"message", ""}};
-  if (auto st = save_raw(s.emulator, ref, tmpl); !st) return error_response(st.error());
+  if (auto st = save_raw(s.emulator, ref, tmpl); !st) return std::move(st).error();
   (void)s.emulator.append_build_log(tmpl["id"], kLogSource,
                                     "==> azure-arm: Run " + std::to_string(number) + " of image template '" + ref.names[0] +
                                         "' queued (" + template_os_type(p) + " source, " +
                                         std::to_string(p.value("customize", json::array()).size()) + " customizers, " +
                                         std::to_string(p["distribute"].size()) + " distributors).");
-  if (auto advanced = RunDriver(s, ref).advance(); !advanced) return error_response(advanced.error());
-  return accepted(ctx, tmpl, operation);
+  auto advanced = RunDriver(s, ref).advance();
+  if (!advanced) return std::move(advanced).error();
+  return std::pair<json, std::string>{*advanced, operation};
+}
+
+HttpResponse run_template(RequestContext& ctx, Services& s) {
+  auto started = start_run(s, template_ref(ctx));
+  if (!started) return error_response(started.error());
+  return accepted(ctx, started->first, started->second);
 }
 
 HttpResponse cancel_template(RequestContext& ctx, Services& s) {
@@ -580,7 +602,7 @@ HttpResponse cancel_template(RequestContext& ctx, Services& s) {
   run["state"] = "Canceling";
   run["cancelEndMs"] = now + (speed <= 0 ? 0 : static_cast<std::int64_t>(static_cast<double>(kCancelModelledMs) / speed));
   tmpl["properties"]["lastRunStatus"]["runState"] = "Canceling";
-  const std::string operation = operation_name(ctx, run.value("number", 1), "cancel");
+  const std::string operation = operation_name(ref, run.value("number", 1), "cancel");
   if (auto st = save_raw(s.emulator, ref, tmpl); !st) return error_response(st.error());
   (void)s.emulator.append_build_log(tmpl["id"], kLogSource, "==> azure-arm: Cancel requested; stopping the build.");
   if (auto advanced = RunDriver(s, ref).advance(); !advanced) return error_response(advanced.error());

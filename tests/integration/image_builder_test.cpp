@@ -433,3 +433,17 @@ TEST_CASE("an instant run from a managed image source with a VHD output", "[imag
   json s = last_run(emu);
   CHECK((s["runState"] == "PartiallySucceeded" || s["runState"] == "Succeeded"));
 }
+
+TEST_CASE("autoRun Enabled starts a build when the template is created; bad operation names are 404", "[imagebuilder]") {
+  TestEmulator emu;
+  setup(emu);
+  json t = linux_template();
+  t["properties"]["autoRun"] = {{"state", "Enabled"}};
+  auto r = put_template(emu, t, "auto", kAibNew);
+  REQUIRE(r.status == 201);
+  CHECK(r.json()["properties"]["lastRunStatus"]["runState"] == "Succeeded");
+  CHECK(emu.arm("GET", template_path("auto") + "/runOutputs" + kAibNew).json()["value"].size() == 2);
+  const std::string ops = "/subscriptions/" + kSub + "/providers/Microsoft.VirtualMachineImages/locations/westus/operations/";
+  CHECK(emu.arm("GET", ops + "zz.1.run" + kAib).status == 404);
+  CHECK(emu.arm("GET", ops + "not-an-operation" + kAib).status == 404);
+}

@@ -4,6 +4,8 @@
 // delete. Fixtures follow the 2022-02-14 spec examples (CreateImageTemplateLinux.json).
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <unistd.h>
 
 #include "tests/support/test_server.h"
 
@@ -446,4 +448,48 @@ TEST_CASE("autoRun Enabled starts a build when the template is created; bad oper
   const std::string ops = "/subscriptions/" + kSub + "/providers/Microsoft.VirtualMachineImages/locations/westus/operations/";
   CHECK(emu.arm("GET", ops + "zz.1.run" + kAib).status == 404);
   CHECK(emu.arm("GET", ops + "not-an-operation" + kAib).status == 404);
+}
+
+TEST_CASE("a run survives a restart mid-build and goes on from where the clock left it", "[imagebuilder][persistence]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("acg-aib-restart-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto options = [&] {
+    return test_options([&](acg::api::AppOptions& o) {
+      o.in_memory = false;
+      o.data_dir = dir.string();
+      o.virtual_clock = true;
+      o.replication_speed = 1;
+    });
+  };
+  {
+    TestEmulator emu(options());
+    setup(emu);
+    REQUIRE(put_template(emu, linux_template()).status == 201);
+    REQUIRE(emu.arm("POST", template_path() + "/run" + kAib).status == 202);
+    advance(emu, 400);
+    CHECK(last_run(emu)["runSubState"] == "Customizing");
+  }
+  TestEmulator emu(options());
+  CHECK(last_run(emu)["runSubState"] == "Customizing");
+  advance(emu, 100);
+  CHECK(last_run(emu)["runSubState"] == "Distributing");
+  advance(emu, 3600);
+  CHECK(last_run(emu)["runState"] == "Succeeded");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("with an operation delay, template PUT and DELETE are long-running", "[imagebuilder][lro]") {
+  TestEmulator emu(test_options([](acg::api::AppOptions& o) { o.operation_delay_ms = 1500; }));
+  setup(emu);
+  auto r = put_template(emu, linux_template());
+  REQUIRE(r.status == 201);
+  CHECK_FALSE(r.header("Azure-AsyncOperation").empty());
+  CHECK(r.json()["properties"]["provisioningState"] == "Creating");
+  auto done = poll_until_done(emu.http(), r.header("Azure-AsyncOperation"), emu.token());
+  CHECK(done.json()["status"] == "Succeeded");
+  auto d = emu.arm("DELETE", template_path() + kAib);
+  CHECK(d.status == 202);
+  CHECK_FALSE(d.header("Location").empty());
 }

@@ -184,6 +184,14 @@ TEST_CASE("image templates: create, read, list, tags, no update, operations list
   auto patched = emu.arm("PATCH", template_path() + kAib, R"({"tags":{"new":"tag"}})");
   CHECK(patched.status == 200);
   CHECK(patched.json()["tags"] == json{{"new", "tag"}});
+  // PATCH: the identity, as UpdateImageTemplateToRemoveIdentities.json removes it; a missing one is refused.
+  auto missing = emu.arm("PATCH", template_path() + kAib,
+                         json{{"identity", {{"type", "UserAssigned"}, {"userAssignedIdentities", {{identity_id("gone"), json::object()}}}}}}.dump());
+  CHECK(missing.error_code() == "ResourceNotFound");
+  auto removed = emu.arm("PATCH", template_path() + kAib, R"({"identity":{"type":"None"}})");
+  CHECK(removed.status == 200);
+  CHECK_FALSE(removed.json().contains("identity"));
+  CHECK(removed.json()["tags"] == json{{"new", "tag"}});
   // Newer api-version members are kept.
   json newer = linux_template();
   newer["properties"]["optimize"] = {{"vmBoot", {{"state", "Enabled"}}}};

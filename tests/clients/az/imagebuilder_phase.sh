@@ -10,9 +10,9 @@
 # needs a Microsoft Graph endpoint the registered cloud does not have, and
 # --assignee-object-id crashes inside az ('RoleAssignmentsOperations' object has no attribute
 # 'config'), so the assignment is made with az rest; `az image builder create` lists the
-# subscription's locations (GET /subscriptions/{sub}/locations); `az image builder show`
-# prints the polymorphic "type" of the source and distributors as null although the body has
-# it; `az vm create` fails in the client ('virtual_networks' is not available in API version
+# subscription's locations (GET /subscriptions/{sub}/locations); `az image builder update`
+# prints the polymorphic "type" of the source and distributors as null although the response
+# has it (show prints it); `az vm create` fails in the client ('virtual_networks' is not available in API version
 # 2022-01-01) before sending anything, so the VM is created with az rest; `az image show` needs
 # azure.mgmt.compute.v2022_11_01, which Debian's package lacks, so the managed image is read with az rest.
 phase_imagebuilder() {

@@ -214,7 +214,9 @@ class RunDriver {
     const json& phase = phases[index];
     const std::string name = phase["name"];
     const std::int64_t deadline = run.value("deadlineMs", std::int64_t{0});
-    const bool times_out = phase["modelledEndMs"].get<std::int64_t>() > run.value("timeoutModelledMs", std::int64_t{0});
+    // The timeout covers every phase, distribution (and its replication wait) included.
+    const bool times_out = phase["modelledEndMs"].get<std::int64_t>() > run.value("timeoutModelledMs", std::int64_t{0}) ||
+                           (name == "Distributing" && !run.value("instant", false));
     if (times_out && now() >= deadline) {
       fail(run, name,
            "Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline "
@@ -568,6 +570,7 @@ Result<std::pair<json, std::string>> start_run(Services& s, const ResourceRef& r
                      {"timeoutModelledMs", timeout_modelled},
                      {"deadlineMs", start + (speed <= 0 ? 0 : static_cast<std::int64_t>(static_cast<double>(timeout_modelled) / speed))},
                      {"operation", operation},
+                     {"instant", speed <= 0},
                      {"outputs", json::array()}};
   tmpl["properties"]["lastRunStatus"] = {
       {"startTime", format_arm_time(start)}, {"runState", "Running"}, {"runSubState", "Queued"}, {"message", ""}};

@@ -371,6 +371,23 @@ TEST_CASE("a run's build timeout, cancel and injected phase faults", "[imagebuil
     CHECK(op["error"]["message"].get<std::string>().find("buildTimeoutInMinutes = 5") != std::string::npos);
   }
 
+  SECTION("the timeout also covers waiting for the distributed version's replication") {
+    // The phases take 14 min; the copy to eastus, slowed tenfold, far longer.
+    REQUIRE(emu.arm("POST", "/_emulator/faults", R"({"regions":[{"region":"eastus","slowFactor":10}]})").status == 200);
+    json t = linux_template();
+    t["properties"]["buildTimeoutInMinutes"] = 15;
+    REQUIRE(put_template(emu, t).status == 201);
+    REQUIRE(emu.arm("POST", template_path() + "/run" + kAib).status == 202);
+    advance(emu, 480);
+    CHECK(last_run(emu)["runSubState"] == "Distributing");
+    advance(emu, 360);
+    CHECK(last_run(emu)["runState"] == "Running");  // the phase's time is over; the replication is not
+    advance(emu, 60);
+    json s = last_run(emu);
+    CHECK(s["runState"] == "Failed");
+    CHECK(s["message"].get<std::string>().find("buildTimeoutInMinutes = 15") != std::string::npos);
+  }
+
   SECTION("cancel: Canceling, then Canceled; nothing distributed") {
     REQUIRE(put_template(emu, linux_template()).status == 201);
     REQUIRE(emu.arm("POST", template_path() + "/run" + kAib).status == 202);

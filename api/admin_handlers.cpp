@@ -248,6 +248,7 @@ Router build_router(Services& services) {
   add_cost_routes(router, services);
   add_quota_routes(router, services);
   add_marketplace_routes(router, services);
+  add_image_builder_routes(router, services);
   add_not_implemented_routes(router);
   return router;
 }

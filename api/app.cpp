@@ -272,6 +272,9 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   impl->seeder = std::make_unique<Seeder>(
       *impl->emulator, [p = impl->pipeline.get()](const HttpRequest& r, const Principal& who) { return p->handle_as(r, who); });
   impl->services->seeder = impl->seeder.get();
+  impl->services->dispatch = [p = impl->pipeline.get()](const HttpRequest& r, const Principal& who) {
+    return p->handle_as(r, who);
+  };
 
   ServerOptions server_options;
   server_options.host = options.host;

@@ -49,6 +49,13 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
       "2015-10-01-preview", "2016-04-01", "2016-12-01", "2017-06-01-preview", "2018-03-01", "2018-05-01",
       "2019-01-01",         "2019-06-01", "2019-09-01", "2020-03-01",         "2020-09-01", "2021-06-01",
       "2022-06-01",         "2023-04-01", "2024-04-01", "2024-05-01",         "2025-01-01", "2025-03-01"};
+  // Microsoft.VirtualMachineImages: az 2.45 sends 2022-02-14.
+  static const std::vector<std::string> image_builder = {"2020-02-14", "2021-10-01", "2022-02-14",
+                                                         "2022-07-01", "2023-07-01", "2024-02-01"};
+  // Microsoft.ManagedIdentity: az 2.45 sends 2022-01-31-preview (latest profile).
+  static const std::vector<std::string> managed_identity = {"2015-08-31-preview", "2018-11-30", "2021-09-30-preview",
+                                                            "2022-01-31-preview", "2023-01-31", "2023-07-31-preview",
+                                                            "2024-11-30"};
   static const std::vector<std::string> none;
   switch (family) {
     case ApiFamily::gallery: return gallery;
@@ -60,6 +67,8 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
     case ApiFamily::authorization: return authorization;
     case ApiFamily::marketplace: return marketplace;
     case ApiFamily::policy: return policy;
+    case ApiFamily::image_builder: return image_builder;
+    case ApiFamily::managed_identity: return managed_identity;
     default: return none;
   }
 }

@@ -5,6 +5,7 @@
 #include "api/arm_conventions.h"
 #include "api/routes.h"
 #include "emulator/emulator.h"
+#include "emulator/image_builder.h"
 #include "emulator/source_types.h"
 #include "emulator/text.h"
 
@@ -51,6 +52,7 @@ std::vector<Served> served_types() {
       {&virtual_machine_type(), ApiFamily::compute, 201},
       {&storage_account_type(), ApiFamily::storage, 200},
       {&disk_encryption_set_type(), ApiFamily::disks, 200},
+      {&user_assigned_identity_type(), ApiFamily::managed_identity, 201},
   };
 }
 

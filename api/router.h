@@ -28,6 +28,8 @@ enum class ApiFamily {
   authorization,  // Microsoft.Authorization: roleAssignments, roleDefinitions
   marketplace,    // Microsoft.MarketplaceOrdering: agreements (marketplace terms)
   policy,         // Microsoft.Authorization: policyDefinitions, policyAssignments
+  image_builder,  // Microsoft.VirtualMachineImages: imageTemplates
+  managed_identity,  // Microsoft.ManagedIdentity: userAssignedIdentities
 };
 
 struct RequestContext {

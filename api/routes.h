@@ -26,6 +26,9 @@ struct Services {
   DeploymentRunner* deployments = nullptr;  // set once the pipeline it writes through exists
   Metrics* metrics = nullptr;               // operator metrics (api/metrics.h), when kept
   Seeder* seeder = nullptr;                 // likewise (seed files and snapshots)
+  // How the emulator sends a request through its own pipeline as a principal (Image Builder's
+  // distribution); set once the pipeline exists.
+  std::function<HttpResponse(const HttpRequest&, const Principal&)> dispatch;
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
@@ -44,6 +47,7 @@ void add_cost_routes(Router& router, Services& services);          // GET /_emul
 void add_quota_routes(Router& router, Services& services);         // Compute usages, /_emulator/quotas
 void add_marketplace_routes(Router& router, Services& services);   // Microsoft.MarketplaceOrdering agreements
 void add_policy_routes(Router& router, Services& services);        // policy definitions, assignments, events
+void add_image_builder_routes(Router& router, Services& services); // image templates, runs, identities list
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

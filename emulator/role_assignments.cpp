@@ -2,6 +2,7 @@
 // authorization decision every ARM request goes through (emulator/access_control.h).
 
 #include "emulator/emulator.h"
+#include "emulator/image_builder.h"
 #include "emulator/request_body.h"
 #include "emulator/source_rules.h"
 #include "emulator/text.h"
@@ -23,6 +24,17 @@ std::string definition_id(const std::string& scope, const std::string& name) {
 std::string role_guid(const std::string& role_definition_id) {
   const size_t slash = role_definition_id.rfind('/');
   return slash == std::string::npos ? role_definition_id : role_definition_id.substr(slash + 1);
+}
+
+bool is_identity_principal(storage::Store& store, const std::string& sub, const std::string& principal_id) {
+  auto rows = store.list_in_scope("/subscriptions/" + sub, kUserAssignedIdentityType, 0, 1 << 30);
+  if (!rows.ok()) return false;
+  for (const auto& row : rows.value().rows) {
+    json body = json::parse(row.body, nullptr, false);
+    if (!body.is_discarded() && iequals(body.value("/properties/principalId"_json_pointer, std::string()), principal_id))
+      return true;
+  }
+  return false;
 }
 
 json definition_json(const RoleDefinition& r, const std::string& scope) {
@@ -161,10 +173,13 @@ Result<WriteOutcome> Emulator::put_role_assignment(const std::string& raw_scope,
                                     "The specified role definition with ID '" + role_guid(role_id) + "' does not exist.");
     const Subscription* sub = identities_.find_subscription(subscription_scope(scope).substr(15));
     const Principal* principal = identities_.find_principal_by_object_id(principal_id);
-    if (!principal)
+    // A user-assigned managed identity's service principal (emulator/image_builder.h) is in the
+    // directory too: here, an identity of the assignment's own subscription.
+    const bool managed_identity = !principal && is_identity_principal(*store_, sub->id, principal_id);
+    if (!principal && !managed_identity)
       return assignment_bad_request("PrincipalNotFound", "Principal " + principal_id +
                                                              " does not exist in the directory " + sub->tenant_id + ".");
-    if (!iequals(principal->tenant_id, sub->tenant_id))
+    if (principal && !iequals(principal->tenant_id, sub->tenant_id))
       return assignment_bad_request(
           "PrincipalNotFound", "Principal " + principal_id + " belongs to tenant " + principal->tenant_id +
                                    ", not to the subscription's tenant " + sub->tenant_id +

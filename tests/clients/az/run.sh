@@ -30,6 +30,8 @@
 #           malformed id, cross-tenant, no publisher information)
 #   policy  emulator with instant replication: az policy definition / assignment (built-in
 #           Allowed locations denying a version's forbidden target region; tests/clients/az/policy_phase.sh)
+#   imagebuilder  default emulator: az identity and az image builder end to end (a run publishing a
+#           gallery image version and a managed image; tests/clients/az/imagebuilder_phase.sh)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -1016,6 +1018,8 @@ None" "communityGalleryInfo" &&
 TEMPLATES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../templates" && pwd)
 # shellcheck source=policy_phase.sh
 source "$SCRIPT_DIR/policy_phase.sh"
+# shellcheck source=imagebuilder_phase.sh
+source "$SCRIPT_DIR/imagebuilder_phase.sh"
 phase_deploy() {
     start_emulator deploy --replication-speed instant || return 0
     local RG=az-deploy-rg T=$TEMPLATES/gallery.json P=$TEMPLATES/gallery.parameters.json
@@ -1141,7 +1145,7 @@ run_lane() { # lane name, phases...
     local phase
     for phase in "$@"; do
         case $phase in
-        main | publish | async | paging | share | deploy | policy) "phase_$phase" ;;
+        main | publish | async | paging | share | deploy | policy | imagebuilder) "phase_$phase" ;;
         *) echo "az suite: unknown phase '$phase' in AZ_SUITE_PHASES" >&2 && exit 2 ;;
         esac
     done
@@ -1152,11 +1156,11 @@ if [[ -n ${AZ_SUITE_PHASES:-} ]]; then
     # shellcheck disable=SC2086
     (run_lane one $AZ_SUITE_PHASES) | tee "$WORK/lane-one.log"
 else
-    (run_lane a main publish async) >"$WORK/lane-a.log" 2>"$WORK/lane-a.err" &
+    (run_lane a main publish async imagebuilder) >"$WORK/lane-a.log" 2>"$WORK/lane-a.err" &
     lane_a=$!
     (run_lane b share deploy paging policy) >"$WORK/lane-b.log" 2>"$WORK/lane-b.err" &
     lane_b=$!
-    wait "$lane_a" || echo "FAIL lane a (main publish async) exited $?" >>"$WORK/lane-a.log"
+    wait "$lane_a" || echo "FAIL lane a (main publish async imagebuilder) exited $?" >>"$WORK/lane-a.log"
     wait "$lane_b" || echo "FAIL lane b (share deploy paging policy) exited $?" >>"$WORK/lane-b.log"
     cat "$WORK/lane-a.log" "$WORK/lane-b.log"
     cat "$WORK/lane-a.err" "$WORK/lane-b.err" >&2

@@ -288,7 +288,10 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto server = Server::start(
       server_options, [pipeline](HttpRequest&& r) { return pipeline->handle(r); },
       [pipeline](int status, const std::string& reason) { return pipeline->rejected(status, reason); },
-      [emulator] { emulator->settle(); });
+      [emulator, services = impl->services.get()] {
+        emulator->settle();
+        advance_image_builder_runs(*services);
+      });
   if (!server) return std::move(server).error();
   impl->server = std::move(*server);
   impl->deployments->resume();  // deployments a previous run left unfinished

@@ -2,13 +2,15 @@
 // (Microsoft.ManagedIdentity): the template routes, the run / cancel actions, run outputs, the
 // operations list and the status of a run's long-running operation.
 //
-// A run is advanced lazily, on the emulator's clock, whenever something looks at it (a GET of
-// the template or its run outputs, a poll of the run's operation): advance() walks the phases
-// that ended since the last look (emulator/image_builder.h has the state diagram). Its writes
+// A run is advanced on the emulator's clock whenever something looks at it (a GET of the
+// template or its run outputs, a poll of the run's operation) and by the server's tick (every
+// second, advance_image_builder_runs): advance() walks the phases that ended since the last
+// look (emulator/image_builder.h has the state diagram). Its writes
 // are the service's own (the staging group, the captured image) or made through the request
 // pipeline as the template's identity (the distributed image version and managed image), so
 // every rule of a direct PUT applies: RBAC, immutability, quotas, policy, replication.
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 
@@ -716,6 +718,27 @@ json subscription_locations(const Emulator& e, const std::string& sub) {
 }
 
 }  // namespace
+
+void advance_image_builder_runs(Services& s) {
+  constexpr std::int64_t kSweepEveryMs = 1000;
+  const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+  if (wall_ms < s.next_run_sweep_ms) return;
+  s.next_run_sweep_ms = wall_ms + kSweepEveryMs;
+  for (const Subscription& sub : s.emulator.identities().subscriptions()) {
+    std::string continuation;
+    do {
+      auto page = s.emulator.list_resources_in_subscription(templates(), sub.id, continuation);
+      if (!page) break;
+      for (const json& item : page->items) {
+        const std::string state = item.value("/properties/lastRunStatus/runState"_json_pointer, std::string());
+        if (state == "Running" || state == "Canceling") (void)RunDriver(s, ref_of_id(item.value("id", ""))).advance();
+      }
+      continuation = page->continuation.value_or("");
+    } while (!continuation.empty());
+  }
+}
 
 void add_image_builder_routes(Router& router, Services& s) {
   const ApiFamily aib = ApiFamily::image_builder;

@@ -1,6 +1,7 @@
 #pragma once
 // The route table: every path the emulator serves, grouped by the file that handles it.
 
+#include <cstdint>
 #include <string>
 
 #include "api/router.h"
@@ -29,6 +30,7 @@ struct Services {
   // How the emulator sends a request through its own pipeline as a principal (Image Builder's
   // distribution); set once the pipeline exists.
   std::function<HttpResponse(const HttpRequest&, const Principal&)> dispatch;
+  std::int64_t next_run_sweep_ms = 0;  // advance_image_builder_runs' schedule (the tick is serial)
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens
@@ -48,6 +50,9 @@ void add_quota_routes(Router& router, Services& services);         // Compute us
 void add_marketplace_routes(Router& router, Services& services);   // Microsoft.MarketplaceOrdering agreements
 void add_policy_routes(Router& router, Services& services);        // policy definitions, assignments, events
 void add_image_builder_routes(Router& router, Services& services); // image templates, runs, identities list
+// Moves every Image Builder run in progress up to the emulator's now (at most once a second):
+// called from the server's tick, so a run nobody polls still distributes on time.
+void advance_image_builder_runs(Services& services);
 // Operations of the real API that this build does not serve yet: 501 NotImplemented.
 void add_not_implemented_routes(Router& router);
 

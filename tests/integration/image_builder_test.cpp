@@ -4,7 +4,9 @@
 // delete. Fixtures follow the 2022-02-14 spec examples (CreateImageTemplateLinux.json).
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <unistd.h>
 
 #include "tests/support/test_server.h"
@@ -517,4 +519,22 @@ TEST_CASE("with an operation delay, template PUT and DELETE are long-running", "
   auto d = emu.arm("DELETE", template_path() + kAib);
   CHECK(d.status == 202);
   CHECK_FALSE(d.header("Location").empty());
+}
+
+TEST_CASE("a run nobody polls still distributes: the server's tick advances it", "[imagebuilder]") {
+  TestEmulator emu(virtual_time());
+  setup(emu);
+  REQUIRE(put_template(emu, linux_template()).status == 201);
+  REQUIRE(emu.arm("POST", template_path() + "/run" + kAib).status == 202);
+  // Past queue, build and customization on the clock; then only the managed image is read
+  // (never the template, its outputs or its operation) until the tick has had its chance.
+  advance(emu, 60 + 300 + 120);
+  const std::string image = managed_image_id() + "?api-version=2022-08-01";
+  int status = 0;
+  for (int i = 0; i < 60 && status != 200; ++i) {  // the sweep runs once a second
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = emu.arm("GET", image).status;
+  }
+  CHECK(status == 200);
+  CHECK(last_run(emu)["runSubState"] == "Distributing");
 }

@@ -5,6 +5,7 @@
 #include "api/arm_conventions.h"
 #include "api/routes.h"
 #include "emulator/emulator.h"
+#include "emulator/network_types.h"
 #include "emulator/source_types.h"
 #include "emulator/text.h"
 
@@ -51,6 +52,10 @@ std::vector<Served> served_types() {
       {&virtual_machine_type(), ApiFamily::compute, 201},
       {&storage_account_type(), ApiFamily::storage, 200},
       {&disk_encryption_set_type(), ApiFamily::disks, 200},
+      {&public_ip_address_type(), ApiFamily::network, 201},
+      {&virtual_network_type(), ApiFamily::network, 201},
+      {&network_security_group_type(), ApiFamily::network, 201},
+      {&network_interface_type(), ApiFamily::network, 201},
   };
 }
 

@@ -28,6 +28,7 @@ enum class ApiFamily {
   authorization,  // Microsoft.Authorization: roleAssignments, roleDefinitions
   marketplace,    // Microsoft.MarketplaceOrdering: agreements (marketplace terms)
   policy,         // Microsoft.Authorization: policyDefinitions, policyAssignments
+  network,        // Microsoft.Network: publicIPAddresses, virtualNetworks, networkInterfaces, NSGs
 };
 
 struct RequestContext {

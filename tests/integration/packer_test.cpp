@@ -387,8 +387,20 @@ TEST_CASE("NICs: references must exist, private addresses from the subnet, nothi
   CHECK(n.put("virtualNetworks", "v", n.vnet(json::array({"10.1.0.0/16"}), json::array())).error_code() == "InUseSubnetCannotBeDeleted");
   CHECK(n.emu.arm("GET", n.path("networkInterfaces", "nic") + kNet).status == 200);
 
-  // Once the VM is gone the NIC is free; once the NICs are gone, the IP and the VNet.
+  // The VM's OS disk was created with it, attached.
+  const std::string disk = created.json()["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"];
+  CHECK(n.emu.arm("GET", disk + kCompute).json()["properties"]["diskState"] == "Attached");
+  CHECK(n.emu.arm("DELETE", disk + kCompute).error_code() == "OperationNotAllowed");
+  // Same disk name again: only Attach is allowed.
+  json again = vm;
+  again["properties"]["storageProfile"]["osDisk"]["name"] = created.json()["properties"]["storageProfile"]["osDisk"]["name"];
+  again["properties"].erase("networkProfile");
+  CHECK(n.emu.arm("PUT", in_group("net", "Microsoft.Compute/virtualMachines", "vm2") + kCompute, again.dump()).error_code() ==
+        "ConflictingUserInput");
+
+  // Once the VM is gone the NIC and the disk are free; once the NICs are gone, the IP and the VNet.
   REQUIRE(n.emu.arm("DELETE", vm_path).status < 300);
+  CHECK(n.emu.arm("DELETE", disk + kCompute).status < 300);
   CHECK(n.emu.arm("DELETE", n.path("networkInterfaces", "nic") + kNet).status < 300);
   CHECK(n.emu.arm("DELETE", n.path("publicIPAddresses", "ip") + kNet).status < 300);
   CHECK(n.emu.arm("DELETE", n.path("networkInterfaces", "nic2") + kNet).status < 300);

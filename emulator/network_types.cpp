@@ -193,7 +193,7 @@ class PublicIpAddressType final : public NetworkType {
     canonicalise_enum(out, "publicIPAllocationMethod", kAllocation);
     if (!out.contains("publicIPAllocationMethod")) out["publicIPAllocationMethod"] = sku == "Standard" ? "Static" : "Dynamic";
     if (sku == "Standard" && out["publicIPAllocationMethod"] == "Dynamic")
-      return bad_request("StandardSkuPublicIPAddressesCanNotHaveDynamicAllocation",
+      return bad_request("StandardSkuPublicIPAddressesMustBeStatic",
                          "Standard sku publicIp " + request.id + " must have AllocationMethod set to Static.");
     canonicalise_enum(out, "publicIPAddressVersion", kIpVersion);
     if (!out.contains("publicIPAddressVersion")) out["publicIPAddressVersion"] = "IPv4";

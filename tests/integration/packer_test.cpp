@@ -329,7 +329,7 @@ TEST_CASE("public IPs: ipAddress, fqdn, label and SKU rules", "[network][packer]
             .error_code() == "InvalidDomainNameLabel");
   CHECK(n.put("publicIPAddresses", "ip4",
               {{"location", "westus"}, {"sku", {{"name", "Standard"}}}, {"properties", {{"publicIPAllocationMethod", "Dynamic"}}}})
-            .error_code() == "StandardSkuPublicIPAddressesCanNotHaveDynamicAllocation");
+            .error_code() == "StandardSkuPublicIPAddressesMustBeStatic");
   auto standard = n.put("publicIPAddresses", "ip5", {{"location", "westus"}, {"sku", {{"name", "standard"}}}});
   REQUIRE(standard.status == 201);
   CHECK(standard.json()["properties"]["publicIPAllocationMethod"] == "Static");

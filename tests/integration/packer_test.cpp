@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <filesystem>
 #include <set>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 #include "emulator/text.h"
 #include "tests/support/test_server.h"
@@ -255,6 +257,38 @@ TEST_CASE("Packer's deployment with communicator none: an empty keyData is accep
   auto got = s.emu.arm("GET", in_group(kTmpGroup, "Microsoft.Compute/virtualMachines", "pkrvm" + kSuffix) + kCompute);
   REQUIRE(got.status == 200);
   CHECK(got.json()["properties"]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"][0]["keyData"] == "");
+}
+
+TEST_CASE("what Packer's deployment materialised survives a restart, references included", "[packer][persistence]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("acg-packer-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto on_disk = test_options([&](acg::api::AppOptions& o) {
+    o.in_memory = false;
+    o.data_dir = dir.string();
+  });
+  const std::string nic = in_group(kTmpGroup, "Microsoft.Network/networkInterfaces", "pkrni" + kSuffix) + kNet;
+  {
+    TestEmulator emu(on_disk);
+    REQUIRE(emu.arm("PUT", lower_group(kTmpGroup) + kRes, R"({"location":"westeurope"})").status == 201);
+    auto put = emu.arm("PUT", lower_group(kTmpGroup) + "/providers/Microsoft.Resources/deployments/pkrdp" + kSuffix + kRes,
+                       packer_deployment().dump());
+    REQUIRE(put.status == 201);
+    REQUIRE(poll_until_done(emu.http(), put.header("Azure-AsyncOperation"), emu.token()).json().value("status", "") == "Succeeded");
+  }
+  {
+    TestEmulator emu(on_disk);
+    CHECK(emu.arm("GET", in_group(kTmpGroup, "Microsoft.Network/publicIPAddresses", "pkrip" + kSuffix) + kNet)
+              .json()["properties"]["ipAddress"] == "127.0.0.1");
+    CHECK(emu.arm("GET", in_group(kTmpGroup, "Microsoft.Compute/disks", "pkros" + kSuffix) + kCompute).status == 200);
+    CHECK(emu.arm("DELETE", nic).error_code() == "NicInUse");
+    auto dropped = emu.arm("DELETE", lower_group(kTmpGroup) + kRes);
+    REQUIRE(dropped.status < 300);
+    await(emu, dropped);
+    CHECK(emu.arm("GET", nic).status == 404);
+  }
+  fs::remove_all(dir);
 }
 
 // --- Microsoft.Network: each type's rules -----------------------------------------------------

@@ -175,6 +175,20 @@ Result<Origin> origin_of(const json& storage, const std::string& option, Lookup&
   return origin;
 }
 
+// "<vm>_OsDisk_1_<32 hex>", as Compute names an OS disk the request leaves unnamed: unique in
+// the VM's resource group, so a VM deleted and created again gets a new disk.
+Result<std::string> generated_os_disk_name(const WriteRequest& request, Lookup& lookup) {
+  for (int attempt = 0;; ++attempt) {
+    std::string hex = derived_guid(to_lower(request.id) + "|osdisk|" + std::to_string(lookup.now_ms()) + "|" +
+                                   std::to_string(attempt));
+    hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+    const std::string name = request.name + "_OsDisk_1_" + hex;
+    auto taken = lookup.load(request.parent["id"].get<std::string>() + "/providers/Microsoft.Compute/disks/" + name);
+    if (!taken) return std::move(taken).error();
+    if (!*taken) return name;
+  }
+}
+
 // The stored storage profile and the VM's generation, from the request's.
 Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request, json storage, const json& os_profile,
                                                       Lookup& lookup) {
@@ -198,12 +212,11 @@ Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request
     return invalid_parameter("The osType '" + os_type + "' does not match that of the VM's source, '" + origin->os_type + "'.",
                              kOsDisk + ".osType");
   os["osType"] = os_type;
-  if (!os.contains("name"))
-    os["name"] = request.name + "_OsDisk_1_" + [&] {
-      std::string hex = derived_guid(to_lower(request.id) + "|osdisk");
-      hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
-      return hex;
-    }();
+  if (!os.contains("name")) {
+    auto name = generated_os_disk_name(request, lookup);
+    if (!name) return std::move(name).error();
+    os["name"] = *name;
+  }
   if (!os.contains("caching")) os["caching"] = "ReadWrite";
   json& managed = os["managedDisk"];
   if (!managed.is_object()) managed = json::object();

@@ -435,6 +435,15 @@ TEST_CASE("NICs: references must exist, private addresses from the subnet, nothi
   // Once the VM is gone the NIC and the disk are free; once the NICs are gone, the IP and the VNet.
   REQUIRE(n.emu.arm("DELETE", vm_path).status < 300);
   CHECK(n.emu.arm("DELETE", disk + kCompute).status < 300);
+  // Created again under the same name, with an unnamed OS disk: a new disk, not a conflict.
+  json unnamed = vm;
+  unnamed["properties"].erase("networkProfile");
+  for (int i = 0; i < 2; ++i) {
+    auto recreated = n.emu.arm("PUT", vm_path, unnamed.dump());
+    INFO(recreated.body);
+    REQUIRE(recreated.status == 201);
+    REQUIRE(n.emu.arm("DELETE", vm_path).status < 300);
+  }
   CHECK(n.emu.arm("DELETE", n.path("networkInterfaces", "nic") + kNet).status < 300);
   CHECK(n.emu.arm("DELETE", n.path("publicIPAddresses", "ip") + kNet).status < 300);
   CHECK(n.emu.arm("DELETE", n.path("networkInterfaces", "nic2") + kNet).status < 300);

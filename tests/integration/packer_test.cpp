@@ -259,6 +259,35 @@ TEST_CASE("Packer's deployment with communicator none: an empty keyData is accep
   CHECK(got.json()["properties"]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"][0]["keyData"] == "");
 }
 
+TEST_CASE("Packer's cleanup with build_resource_group_name: each targetResource deleted at its api-version", "[packer]") {
+  Seeded s;
+  TestEmulator& emu = s.emu;
+  REQUIRE(emu.arm("PUT", lower_group("build-rg") + kRes, R"({"location":"westeurope"})").status == 201);
+  const std::string deployment = lower_group("build-rg") + "/providers/Microsoft.Resources/deployments/pkrdp" + kSuffix;
+  auto put = emu.arm("PUT", deployment + kRes, packer_deployment().dump());
+  REQUIRE(put.status == 201);
+  REQUIRE(poll_until_done(emu.http(), put.header("Azure-AsyncOperation"), emu.token()).json().value("status", "") == "Succeeded");
+  const json operations = emu.arm("GET", deployment + "/operations" + kRes + "&$top=50").json();
+  const std::string vm = in_group("build-rg", "Microsoft.Compute/virtualMachines", "pkrvm" + kSuffix);
+  const std::string disk = emu.arm("GET", vm + kCompute).json()["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"];
+  // The VM first, then its OS disk, then the network resources (last written first).
+  REQUIRE(emu.arm("DELETE", vm + kCompute).status < 300);
+  REQUIRE(emu.arm("DELETE", disk + kCompute).status < 300);
+  std::vector<json> targets;
+  for (const json& op : operations["value"]) targets.push_back(op["properties"]["targetResource"]);
+  REQUIRE(targets.size() == 4);
+  for (auto it = targets.rbegin(); it != targets.rend(); ++it) {
+    const std::string type = (*it)["resourceType"];
+    if (type == "Microsoft.Compute/virtualMachines") continue;
+    auto deleted = emu.arm("DELETE", (*it)["id"].get<std::string>() + kNet);
+    INFO(type << " " << deleted.body);
+    CHECK(deleted.status < 300);
+    await(emu, deleted);
+    CHECK(emu.arm("GET", (*it)["id"].get<std::string>() + kNet).status == 404);
+  }
+  REQUIRE(emu.arm("DELETE", deployment + kRes).status < 300);
+}
+
 TEST_CASE("what Packer's deployment materialised survives a restart, references included", "[packer][persistence]") {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("acg-packer-" + std::to_string(::getpid()));

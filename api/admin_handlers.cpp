@@ -239,6 +239,7 @@ Router build_router(Services& services) {
   add_resource_group_routes(router, services);
   add_gallery_routes(router, services);
   add_source_routes(router, services);
+  add_network_routes(router, services);
   add_authorization_routes(router, services);
   add_policy_routes(router, services);
   add_sharing_routes(router, services);

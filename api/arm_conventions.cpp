@@ -27,12 +27,17 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
       "2024-03-01", "2024-11-01", "2025-03-01", "2025-04-01"};
   // Microsoft.Compute CRP (images, virtualMachines): az 2.45 2022-08-01/2022-11-01, Python SDK 29
   // 2022-08-01, JS SDK 24 2026-03-01.
+  // Packer 1.6: 2017-03-30 (VMs inside its template), 2018-04-01 (images, VM actions).
   static const std::vector<std::string> compute = {
-      "2021-03-01", "2021-04-01", "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01",
+      "2017-03-30", "2017-12-01", "2018-04-01", "2018-06-01", "2018-10-01", "2019-03-01", "2019-07-01",
+      "2019-12-01", "2020-06-01", "2020-12-01", "2021-03-01", "2021-04-01", "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01",
       "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01",
       "2026-03-01"};
   // Microsoft.Compute DiskRP (disks, snapshots): az 2.45 2022-03-02 / 2022-07-02.
-  static const std::vector<std::string> disks = {"2021-04-01", "2021-08-01", "2021-12-01", "2022-03-02",
+  // Packer 1.6 deletes disks at 2018-04-01 (build_resource_group_name cleanup).
+  static const std::vector<std::string> disks = {"2017-03-30", "2018-04-01", "2018-06-01", "2018-09-30",
+                                                 "2019-03-01", "2019-07-01", "2019-11-01", "2020-05-01",
+                                                 "2020-09-30", "2020-12-01", "2021-04-01", "2021-08-01", "2021-12-01", "2022-03-02",
                                                  "2022-07-02", "2023-01-02", "2023-04-02", "2023-10-02",
                                                  "2024-03-02", "2025-01-02"};
   static const std::vector<std::string> storage = {"2021-04-01", "2021-06-01", "2021-08-01", "2021-09-01",
@@ -56,6 +61,18 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
   static const std::vector<std::string> managed_identity = {"2015-08-31-preview", "2018-11-30", "2021-09-30-preview",
                                                             "2022-01-31-preview", "2023-01-31", "2023-07-31-preview",
                                                             "2024-11-30"};
+  // Microsoft.Network: 2017-04-01 (inside Packer 1.6's deployment template), 2018-01-01
+  // (Packer's GETs and deletes), 2019-04-01 (its NSG), az 2.45 2022-01-01, and the stable
+  // versions between and since.
+  static const std::vector<std::string> network = {
+      "2015-06-15", "2016-03-30", "2016-06-01", "2016-09-01", "2016-12-01", "2017-03-01", "2017-04-01",
+      "2017-06-01", "2017-08-01", "2017-09-01", "2017-10-01", "2017-11-01", "2018-01-01", "2018-02-01",
+      "2018-04-01", "2018-06-01", "2018-07-01", "2018-08-01", "2018-10-01", "2018-11-01", "2018-12-01",
+      "2019-02-01", "2019-04-01", "2019-06-01", "2019-07-01", "2019-08-01", "2019-09-01", "2019-11-01",
+      "2019-12-01", "2020-03-01", "2020-04-01", "2020-05-01", "2020-06-01", "2020-07-01", "2020-08-01",
+      "2020-11-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-08-01", "2022-01-01", "2022-05-01",
+      "2022-07-01", "2022-09-01", "2022-11-01", "2023-02-01", "2023-04-01", "2023-05-01", "2023-06-01",
+      "2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01"};
   static const std::vector<std::string> none;
   switch (family) {
     case ApiFamily::gallery: return gallery;
@@ -69,6 +86,7 @@ const std::vector<std::string>& supported_api_versions(ApiFamily family) {
     case ApiFamily::policy: return policy;
     case ApiFamily::image_builder: return image_builder;
     case ApiFamily::managed_identity: return managed_identity;
+    case ApiFamily::network: return network;
     default: return none;
   }
 }
@@ -100,7 +118,7 @@ Status check_api_version(ApiFamily family, const RequestContext& ctx, const std:
       if (std::find(more.begin(), more.end(), *version) != more.end()) return ok_status();
     }
   if (family == ApiFamily::gallery || family == ApiFamily::compute || family == ApiFamily::disks ||
-      family == ApiFamily::storage)
+      family == ApiFamily::storage || family == ApiFamily::network)
     return bad_request("NoRegisteredProviderFound",
                        "No registered resource provider found for location 'global' and API version '" +
                            *version + "' for type '" + resource_type +

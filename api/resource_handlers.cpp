@@ -6,6 +6,7 @@
 #include "api/routes.h"
 #include "emulator/emulator.h"
 #include "emulator/image_builder.h"
+#include "emulator/network_types.h"
 #include "emulator/source_types.h"
 #include "emulator/text.h"
 
@@ -53,6 +54,10 @@ std::vector<Served> served_types() {
       {&storage_account_type(), ApiFamily::storage, 200},
       {&disk_encryption_set_type(), ApiFamily::disks, 200},
       {&user_assigned_identity_type(), ApiFamily::managed_identity, 201},
+      {&public_ip_address_type(), ApiFamily::network, 201},
+      {&virtual_network_type(), ApiFamily::network, 201},
+      {&network_security_group_type(), ApiFamily::network, 201},
+      {&network_interface_type(), ApiFamily::network, 201},
   };
 }
 

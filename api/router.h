@@ -30,6 +30,7 @@ enum class ApiFamily {
   policy,         // Microsoft.Authorization: policyDefinitions, policyAssignments
   image_builder,  // Microsoft.VirtualMachineImages: imageTemplates
   managed_identity,  // Microsoft.ManagedIdentity: userAssignedIdentities
+  network,        // Microsoft.Network: publicIPAddresses, virtualNetworks, networkInterfaces, NSGs
 };
 
 struct RequestContext {

@@ -39,6 +39,7 @@ void add_resource_group_routes(Router& router, Services& services);
 void add_gallery_routes(Router& router, Services& services);       // galleries, operation status
 void add_admin_routes(Router& router, Services& services);         // /_emulator/*
 void add_source_routes(Router& router, Services& services);        // VM generalize (source resources)
+void add_network_routes(Router& router, Services& services);       // virtual network subnets
 void add_authorization_routes(Router& router, Services& services); // role assignments and definitions
 void add_sharing_routes(Router& router, Services& services);       // share action, shared/community galleries
 void add_deployment_routes(Router& router, Services& services);    // ARM template deployments

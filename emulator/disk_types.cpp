@@ -231,6 +231,18 @@ class DiskLikeType final : public ResourceType {
 
   bool snapshot_;
   EnumRule sku_rule_;
+
+ public:
+  // A disk a VM still uses (its OS disk, created with it: managedBy) is not deleted.
+  Status check_delete(const json& stored, Lookup& lookup) const override {
+    const std::string vm_id = stored.value("managedBy", "");
+    if (snapshot_ || vm_id.empty()) return ok_status();
+    auto vm = lookup.load(vm_id);
+    if (!vm) return std::move(vm).error();
+    if (!*vm) return ok_status();  // the VM is gone: the disk was detached with it
+    return conflict("OperationNotAllowed",
+                    "Disk " + stored.value("name", "") + " is attached to VM " + (**vm)["id"].get<std::string>() + ".");
+  }
 };
 
 }  // namespace

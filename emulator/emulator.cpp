@@ -151,6 +151,7 @@ template Result<std::optional<json>> Emulator::write(const std::function<Result<
 template Result<std::vector<json>> Emulator::read(const std::function<Result<std::vector<json>>()>&);
 template Result<bool> Emulator::write(const std::function<Result<bool>()>&);
 template Result<std::vector<std::string>> Emulator::read(const std::function<Result<std::vector<std::string>>()>&);
+template Result<OperationRef> Emulator::write(const std::function<Result<OperationRef>()>&);
 
 Result<std::optional<json>> Emulator::load(const std::string& id) {
   auto row = store_->get(id);
@@ -332,6 +333,8 @@ void Emulator::settle_locked() {
     Result<Finish> finished = op.kind == "delete"  ? finish_deletion(op)
                               : op.kind == "share" ? finish_sharing(op)
                               : op.kind == "purge" ? finish_purge(op)
+                              // A power action changed the VM when it was asked for; only its answer is long-running.
+                              : op.kind == "power" ? Result<Finish>(Finish{"Succeeded", std::nullopt, 0})
                                                    : finish_provisioning(op);
     if (!finished) finished = Finish{"Failed", finished.error(), 0};
     if (finished->status.empty()) {

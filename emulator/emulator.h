@@ -142,6 +142,10 @@ class Emulator {
   // Returns the resource as stored.
   Result<nlohmann::json> update_resource(const ResourceType& type, const ResourceRef& ref,
                                          const std::function<Status(nlohmann::json& resource)>& change);
+  // POST .../virtualMachines/{vm}/deallocate: records the VM's power state as deallocated and
+  // returns the operation the 202 points at (Compute answers power actions as long-running
+  // operations, even when they end at once).
+  Result<OperationRef> deallocate_vm(const ResourceRef& vm);
 
   // --- Sharing (emulator/gallery_sharing.h) and what consumers see (shared_galleries.h) ---
   // POST .../galleries/{g}/share with a SharingUpdate body; gallery.names = {gallery}. The new
@@ -355,6 +359,7 @@ class Emulator {
   Status save(const std::string& id, const std::string& type, const std::string& parent_id,
               const std::string& name, const nlohmann::json& body);
   Status erase_tree(const std::string& id);
+  Status save_companions(const ResourceType& type, const nlohmann::json& resource, Lookup& lookup);
   Result<ListPage> page(storage::StoreResult<storage::ResourcePage> rows);
   Result<std::int64_t> parse_continuation(const std::string& token);
 

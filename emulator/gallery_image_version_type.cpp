@@ -481,6 +481,16 @@ class GalleryImageVersionType final : public ResourceType {
     return ok_status();
   }
 
+  // The storage profile a create asks for. api-versions before 2019-07-01 named the source
+  // as publishingProfile.source.managedImage.id (Packer 1.6 sends that at 2019-03-01); it
+  // means what storageProfile.source.id means today.
+  static json storage_profile_in(const json& in) {
+    json storage = json_member(in, "storageProfile").is_object() ? in["storageProfile"] : json::object();
+    const std::string image = json_text(json_member(json_member(json_member(in, "publishingProfile"), "source"), "managedImage"), "id");
+    if (!image.empty() && !json_member(storage, "source").is_object()) storage["source"] = {{"id", image}};
+    return storage;
+  }
+
   Result<json> properties(const WriteRequest& request, Lookup& lookup) const override {
     const json& in = json_member(request.body, "properties");
     const json* stored = request.stored ? &(*request.stored)["properties"] : nullptr;
@@ -496,7 +506,7 @@ class GalleryImageVersionType final : public ResourceType {
         return std::move(st).error();
     } else {
       if (auto st = check_version_limit(request, lookup); !st) return std::move(st).error();
-      auto storage = build_storage_profile(json_member(in, "storageProfile"), definition, region,
+      auto storage = build_storage_profile(storage_profile_in(in), definition, region,
                                            Consumer{request.subscription, request.tenant}, lookup);
       if (!storage) return std::move(storage).error();
       out["storageProfile"] = *storage;

@@ -84,6 +84,13 @@ class ResourceType {
   // resource being stored, inside the write's transaction. check_body has accepted `body`.
   virtual void apply_members(nlohmann::json& /*resource*/, const nlohmann::json& /*body*/,
                              const WriteRequest& /*request*/) const {}
+  // Other resources a create brings into being or changes, written in the same transaction
+  // as the resource itself (a VM's OS disk, the NICs it attaches now point back at it).
+  // Each is a whole resource with "id" and "type"; it is stored under the resource group its
+  // id names. `resource` is the resource about to be stored (properties and members set).
+  virtual Result<std::vector<nlohmann::json>> companions(const nlohmann::json& /*resource*/, Lookup& /*lookup*/) const {
+    return std::vector<nlohmann::json>{};
+  }
   // Extra refusals before a delete (children are checked by the core).
   virtual Status check_delete(const nlohmann::json& /*stored*/, Lookup& /*lookup*/) const { return ok_status(); }
 

@@ -7,6 +7,7 @@
 
 #include "emulator/gallery_deployment.h"
 #include "emulator/request_body.h"
+#include "emulator/source_types.h"
 #include "emulator/text.h"
 
 namespace acg {
@@ -252,8 +253,23 @@ Result<WriteOutcome> Emulator::write_resource(const ResourceType& type, const Re
     if (!operation) return std::move(operation).error();
     resource["properties"]["provisioningState"] = !*operation ? "Succeeded" : (*stored ? "Updating" : "Creating");
     if (auto st = save(id, type.type(), (*parent)["id"], stored_name, resource); !st) return std::move(st).error();
+    if (!*stored)
+      if (auto st = save_companions(type, resource, lookup); !st) return std::move(st).error();
     return WriteOutcome{type.view(resource, ""), !*stored, *operation};
   });
+}
+
+// What a create brings with it (ResourceType::companions), each under its own resource group.
+Status Emulator::save_companions(const ResourceType& type, const json& resource, Lookup& lookup) {
+  auto companions = type.companions(resource, lookup);
+  if (!companions) return std::move(companions).error();
+  for (const json& c : *companions) {
+    const std::string id = c.value("id", "");
+    const size_t providers = to_lower(id).find("/providers/");
+    if (providers == std::string::npos) return internal_error("A companion resource '" + id + "' has no provider.");
+    if (auto st = save(id, c.value("type", ""), id.substr(0, providers), c.value("name", ""), c); !st) return st;
+  }
+  return ok_status();
 }
 
 Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef& ref, const std::string& expand) {
@@ -417,6 +433,26 @@ Result<json> Emulator::update_resource(const ResourceType& type, const ResourceR
     if (auto st = save(resource["id"], type.type(), (*parent)["id"], resource["name"], resource); !st)
       return std::move(st).error();
     return resource;
+  });
+}
+
+Result<OperationRef> Emulator::deallocate_vm(const ResourceRef& ref) {
+  return write<OperationRef>([&]() -> Result<OperationRef> {
+    const ResourceType& type = virtual_machine_type();
+    auto parent = resolve_parent(type, ref, false);
+    if (!parent) return std::move(parent).error();
+    auto stored = load(child_id(*parent, type, ref.names.back()));
+    if (!stored) return std::move(stored).error();
+    if (!*stored) return resource_not_found(type, ref);
+    json vm = std::move(**stored);
+    if (is_deleting(vm)) return marked_for_deletion(vm);
+    set_power_state(vm, "deallocated");
+    const std::string sub = identities_.find_subscription(ref.subscription)->id;
+    // Due now at the earliest: the first poll sees it Succeeded (later with an operation delay).
+    auto operation = begin_operation("power", vm["id"], sub, vm.value("location", ""), clock_.now_ms());
+    if (!operation) return std::move(operation).error();
+    if (auto st = save(vm["id"], type.type(), (*parent)["id"], vm["name"], vm); !st) return std::move(st).error();
+    return **operation;
   });
 }
 

@@ -46,5 +46,9 @@ bool is_generalized(const nlohmann::json& vm);
 // Records a stored virtual machine as generalized (idempotent): the change
 // POST .../generalize makes through Emulator::update_resource.
 Status generalize_vm(nlohmann::json& vm);
+// A stored VM's power state, recorded as an instance-view status "PowerState/<state>"
+// (running when none is recorded): POST .../deallocate sets "deallocated".
+void set_power_state(nlohmann::json& vm, const std::string& state);
+std::string power_state(const nlohmann::json& vm);
 
 }  // namespace acg

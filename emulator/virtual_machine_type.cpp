@@ -1,9 +1,13 @@
 // Virtual machines (Microsoft.Compute/virtualMachines), CRP, as far as a capture source needs:
 // size, storage profile (an OS disk from an image or an attached disk, data disks), OS and
 // network profiles kept as given, the OS type and Hyper-V generation, and whether the VM is
-// generalized (see source_types.h). Nothing is deployed: no disks, NICs or guest exist.
+// generalized (see source_types.h). No guest runs; what the create brings into being is
+// written with it (ResourceType::companions): the managed OS disk of a VM created from an
+// image (Microsoft.Compute/disks, named osDisk.name, attached: managedBy the VM), and the
+// back reference properties.virtualMachine on each NIC the VM names (which must exist).
 //
 //   create ──► Specialized ──generalize_vm()──► Generalized ──(no update; capture allowed)
+//   power: (running) ──set_power_state("deallocated")──► deallocated   (POST .../deallocate)
 //
 // The OS type comes from the request, else from the attached disk, the managed image or the
 // gallery image definition the VM names, else from the OS profile's configuration.
@@ -13,6 +17,7 @@
 
 #include "emulator/clock.h"
 #include "emulator/gallery_deployment.h"
+#include "emulator/network_types.h"
 #include "emulator/request_body.h"
 #include "emulator/source_rules.h"
 #include "emulator/source_types.h"
@@ -36,6 +41,8 @@ const EnumRule kDataCaching{kStorage + ".dataDisks.caching", kCachingTypes};
 // Set by the service, never taken from a request.
 const char* const kReadOnly[] = {"provisioningState", "vmId", "timeCreated", "instanceView"};
 const char* const kGeneralizedCode = "OSState/generalized";
+// The size of an OS disk created from an image that names none (marketplace Linux images: 30 GiB).
+constexpr int kDefaultOsDiskGB = 30;
 
 EnumRule account_type_rule(const std::string& disk_path) {
   return EnumRule{disk_path + ".managedDisk.storageAccountType", kDiskSkus};
@@ -91,6 +98,31 @@ Status check_licensing_shape(const json& body) {
   return optional_string(json_member(body, "properties"), "licenseType", "properties");
 }
 
+// osProfile.linuxConfiguration: the SSH keys are kept and returned (the emulator's SSH endpoint
+// for builds authenticates by them). An empty keyData is accepted: Packer sends one with
+// communicator "none" (real Azure refuses it).
+Status check_linux_shape(const json& linux_config) {
+  const std::string path = "properties.osProfile.linuxConfiguration";
+  if (auto st = optional_bool(linux_config, "disablePasswordAuthentication", path); !st) return st;
+  if (auto st = optional_object(linux_config, "ssh", path); !st) return st;
+  if (auto st = optional_array(object_at(linux_config, "ssh"), "publicKeys", path + ".ssh"); !st) return st;
+  for (const json& key : object_at(linux_config, "ssh").value("publicKeys", json::array())) {
+    if (!key.is_object()) return invalid_content("Expected objects at path '" + path + ".ssh.publicKeys'");
+    for (const char* member : {"path", "keyData"})
+      if (auto st = optional_string(key, member, path + ".ssh.publicKeys"); !st) return st;
+  }
+  return ok_status();
+}
+
+Status check_network_shape(const json& network) {
+  if (auto st = optional_array(network, "networkInterfaces", "properties.networkProfile"); !st) return st;
+  for (const json& nic : network.value("networkInterfaces", json::array())) {
+    if (!nic.is_object()) return invalid_content("Expected objects at path 'properties.networkProfile.networkInterfaces'");
+    if (auto st = optional_string(nic, "id", "properties.networkProfile.networkInterfaces"); !st) return st;
+  }
+  return ok_status();
+}
+
 Status check_shapes(const json& p) {
   for (const char* key : {"hardwareProfile", "storageProfile", "osProfile", "networkProfile"})
     if (auto st = optional_object(p, key, "properties"); !st) return st;
@@ -100,6 +132,8 @@ Status check_shapes(const json& p) {
     if (auto st = optional_string(os_profile, key, "properties.osProfile"); !st) return st;
   for (const char* key : {"linuxConfiguration", "windowsConfiguration"})
     if (auto st = optional_object(os_profile, key, "properties.osProfile"); !st) return st;
+  if (auto st = check_linux_shape(object_at(os_profile, "linuxConfiguration")); !st) return st;
+  if (auto st = check_network_shape(object_at(p, "networkProfile")); !st) return st;
   return check_storage_shape(object_at(p, "storageProfile"));
 }
 
@@ -141,6 +175,20 @@ Result<Origin> origin_of(const json& storage, const std::string& option, Lookup&
   return origin;
 }
 
+// "<vm>_OsDisk_1_<32 hex>", as Compute names an OS disk the request leaves unnamed: unique in
+// the VM's resource group, so a VM deleted and created again gets a new disk.
+Result<std::string> generated_os_disk_name(const WriteRequest& request, Lookup& lookup) {
+  for (int attempt = 0;; ++attempt) {
+    std::string hex = derived_guid(to_lower(request.id) + "|osdisk|" + std::to_string(lookup.now_ms()) + "|" +
+                                   std::to_string(attempt));
+    hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
+    const std::string name = request.name + "_OsDisk_1_" + hex;
+    auto taken = lookup.load(request.parent["id"].get<std::string>() + "/providers/Microsoft.Compute/disks/" + name);
+    if (!taken) return std::move(taken).error();
+    if (!*taken) return name;
+  }
+}
+
 // The stored storage profile and the VM's generation, from the request's.
 Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request, json storage, const json& os_profile,
                                                       Lookup& lookup) {
@@ -164,12 +212,11 @@ Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request
     return invalid_parameter("The osType '" + os_type + "' does not match that of the VM's source, '" + origin->os_type + "'.",
                              kOsDisk + ".osType");
   os["osType"] = os_type;
-  if (!os.contains("name"))
-    os["name"] = request.name + "_OsDisk_1_" + [&] {
-      std::string hex = derived_guid(to_lower(request.id) + "|osdisk");
-      hex.erase(std::remove(hex.begin(), hex.end(), '-'), hex.end());
-      return hex;
-    }();
+  if (!os.contains("name")) {
+    auto name = generated_os_disk_name(request, lookup);
+    if (!name) return std::move(name).error();
+    os["name"] = *name;
+  }
   if (!os.contains("caching")) os["caching"] = "ReadWrite";
   json& managed = os["managedDisk"];
   if (!managed.is_object()) managed = json::object();
@@ -182,6 +229,21 @@ Result<std::pair<json, std::string>> resolve_storage(const WriteRequest& request
   }
   canonicalise_enum(managed, "storageAccountType", account_type_rule(kOsDisk));
   if (!managed.contains("storageAccountType")) managed["storageAccountType"] = "Standard_LRS";
+  if (origin->disk.is_null()) {
+    // Created from an image: the OS disk is a new managed disk in the VM's resource group
+    // (written with the VM, see companions()).
+    const std::string disk_id = request.parent["id"].get<std::string>() + "/providers/Microsoft.Compute/disks/" +
+                                os["name"].get<std::string>();
+    auto existing = lookup.load(disk_id);
+    if (!existing) return std::move(existing).error();
+    if (*existing)
+      return bad_request("ConflictingUserInput", "Disk " + os["name"].get<std::string>() + " already exists in resource group " +
+                                                     to_upper(request.parent.value("name", "")) +
+                                                     ". Only CreateOption.Attach is supported.",
+                         kOsDisk + ".createOption");
+    managed["id"] = disk_id;
+    if (!os.contains("diskSizeGB")) os["diskSizeGB"] = kDefaultOsDiskGB;
+  }
 
   json data = json::array();
   for (json disk : storage.value("dataDisks", json::array())) {
@@ -236,6 +298,53 @@ Status apply_gallery_image(const WriteRequest& request, json& in, Lookup& lookup
   return ok_status();
 }
 
+// "/subscriptions/{sub}/..." -> "{sub}".
+std::string subscription_of(const std::string& id) {
+  const size_t start = std::string("/subscriptions/").size();
+  return id.substr(start, id.find('/', start) - start);
+}
+
+// The managed disk a VM created from an image gets as its OS disk, as DiskRP shows it; null
+// when the OS disk was attached (it exists already).
+json os_disk_of(const json& vm, Lookup& lookup) {
+  const json& os = vm["properties"]["storageProfile"]["osDisk"];
+  if (os.value("createOption", "") != "FromImage") return json();
+  const std::string id = os.value("/managedDisk/id"_json_pointer, "");
+  if (id.empty()) return json();
+  const json image = vm.value("/properties/storageProfile/imageReference"_json_pointer, json::object());
+  json creation = {{"createOption", "FromImage"}};
+  if (image.contains("id")) {
+    const bool gallery = to_lower(image.value("id", "")).find("/galleries/") != std::string::npos;
+    creation[gallery ? "galleryImageReference" : "imageReference"] = {{"id", image["id"]}};
+  } else {
+    creation["imageReference"] = {
+        {"id", "/Subscriptions/" + subscription_of(vm["id"]) + "/Providers/Microsoft.Compute/Locations/" +
+                   vm.value("location", "") + "/Publishers/" + image.value("publisher", "") +
+                   "/ArtifactTypes/VMImage/Offers/" + image.value("offer", "") + "/Skus/" + image.value("sku", "") +
+                   "/Versions/" + image.value("version", "latest")}};
+  }
+  const std::string account = os.value("/managedDisk/storageAccountType"_json_pointer, "Standard_LRS");
+  const std::int64_t now = lookup.now_ms();
+  json properties = {{"osType", os.value("osType", "")},
+                     {"hyperVGeneration", vm.value("/properties/instanceView/hyperVGeneration"_json_pointer, "V1")},
+                     {"creationData", creation},
+                     {"diskSizeGB", os.value("diskSizeGB", kDefaultOsDiskGB)},
+                     {"diskState", "Attached"},
+                     {"timeCreated", format_arm_time(now)},
+                     {"uniqueId", derived_guid(to_lower(id) + "|" + std::to_string(now))},
+                     {"encryption", {{"type", "EncryptionAtRestWithPlatformKey"}}},
+                     {"networkAccessPolicy", "AllowAll"},
+                     {"publicNetworkAccess", "Enabled"},
+                     {"provisioningState", "Succeeded"}};
+  return {{"id", id},
+          {"name", os.value("name", "")},
+          {"type", "Microsoft.Compute/disks"},
+          {"location", vm.value("location", "")},
+          {"managedBy", vm["id"]},
+          {"sku", {{"name", account}, {"tier", istarts_with(account, "Premium") ? "Premium" : "Standard"}}},
+          {"properties", properties}};
+}
+
 // What booting a VM takes in the modelled world, scaled like replication.
 constexpr double kVmBootSeconds = 60;
 
@@ -281,6 +390,8 @@ class VirtualMachineType final : public ResourceType {
     json definition;
     if (auto st = apply_gallery_image(request, in, lookup, definition); !st) return std::move(st).error();
 
+    if (auto st = check_vm_nics(object_at(in, "networkProfile"), request.id, json_text(request.body, "location"), lookup); !st)
+      return std::move(st).error();
     auto storage = resolve_storage(request, object_at(in, "storageProfile"), object_at(in, "osProfile"), lookup);
     if (!storage) return std::move(storage).error();
     const std::string os_type = storage->first["osDisk"].value("osType", "");
@@ -292,6 +403,20 @@ class VirtualMachineType final : public ResourceType {
     out["vmId"] = derived_guid(to_lower(request.id) + "|" + std::to_string(now));
     out["timeCreated"] = format_arm_time(now);
     out["instanceView"] = {{"hyperVGeneration", storage->second}, {"statuses", json::array()}};
+    return out;
+  }
+
+  // What the create writes beside the VM: its new OS disk, and each NIC pointing back at it.
+  Result<std::vector<json>> companions(const json& vm, Lookup& lookup) const override {
+    std::vector<json> out;
+    if (json disk = os_disk_of(vm, lookup); !disk.is_null()) out.push_back(std::move(disk));
+    for (const json& ref : vm.value("/properties/networkProfile/networkInterfaces"_json_pointer, json::array())) {
+      auto nic = lookup.load(json_text(ref, "id"));
+      if (!nic) return std::move(nic).error();
+      if (!*nic) continue;
+      (**nic)["properties"]["virtualMachine"] = {{"id", vm["id"]}};
+      out.push_back(std::move(**nic));
+    }
     return out;
   }
 
@@ -346,6 +471,25 @@ bool is_generalized(const json& vm) {
   for (const json& s : statuses)
     if (s.is_object() && iequals(s.value("code", ""), kGeneralizedCode)) return true;
   return false;
+}
+
+void set_power_state(json& vm, const std::string& state) {
+  json& view = vm["properties"]["instanceView"];
+  if (!view.is_object()) view = {{"hyperVGeneration", "V1"}};
+  if (!view["statuses"].is_array()) view["statuses"] = json::array();
+  json& statuses = view["statuses"];
+  for (auto it = statuses.begin(); it != statuses.end();) {
+    if (it->is_object() && istarts_with(it->value("code", ""), "PowerState/")) it = statuses.erase(it);
+    else ++it;
+  }
+  std::string display = "VM " + state;
+  statuses.push_back({{"code", "PowerState/" + state}, {"level", "Info"}, {"displayStatus", display}});
+}
+
+std::string power_state(const json& vm) {
+  for (const json& s : vm.value("/properties/instanceView/statuses"_json_pointer, json::array()))
+    if (s.is_object() && istarts_with(s.value("code", ""), "PowerState/")) return s["code"].get<std::string>().substr(11);
+  return "running";
 }
 
 Status generalize_vm(json& vm) {

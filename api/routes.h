@@ -1,6 +1,8 @@
 #pragma once
 // The route table: every path the emulator serves, grouped by the file that handles it.
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "api/router.h"
@@ -16,6 +18,13 @@ class DeploymentRunner;
 class Metrics;
 class Seeder;
 
+// The ports the emulator listens on, for /_emulator/health; set once each listener is bound.
+struct ListenerPorts {
+  std::atomic<std::uint16_t> https{0};
+  std::atomic<std::uint16_t> proxy{0};  // 0: off
+  std::atomic<std::uint16_t> ssh{0};    // 0: off
+};
+
 // What the handlers need; owned by the App, outliving every request.
 struct Services {
   Emulator& emulator;
@@ -26,6 +35,7 @@ struct Services {
   DeploymentRunner* deployments = nullptr;  // set once the pipeline it writes through exists
   Metrics* metrics = nullptr;               // operator metrics (api/metrics.h), when kept
   Seeder* seeder = nullptr;                 // likewise (seed files and snapshots)
+  const ListenerPorts* ports = nullptr;     // set by App
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens

@@ -24,15 +24,16 @@ std::string last_component(const std::string& path) {
 
 }  // namespace
 
-ScpSink::ScpSink(std::string target) : target_(std::move(target)) {
+ScpSink::ScpSink(Target target) : target_(std::move(target.path)), target_is_directory_(target.directory) {
   while (target_.size() > 1 && target_.back() == '/') target_.pop_back();
 }
 
-std::optional<std::string> ScpSink::target_of_command(std::string_view command) {
+std::optional<ScpSink::Target> ScpSink::target_of_command(std::string_view command) {
   std::istringstream words{std::string(command)};
   std::string word;
   if (!(words >> word) || last_component(word) != "scp") return std::nullopt;
   bool sink = false;
+  bool directory = false;
   std::string target;
   bool options_end = false;
   while (words >> word) {
@@ -40,6 +41,7 @@ std::optional<std::string> ScpSink::target_of_command(std::string_view command) 
       options_end = true;
     } else if (!options_end && word.size() > 1 && word[0] == '-') {
       if (word.find('t') != std::string::npos) sink = true;
+      if (word.find('d') != std::string::npos || word.find('r') != std::string::npos) directory = true;
     } else {
       target = word;
     }
@@ -48,7 +50,9 @@ std::optional<std::string> ScpSink::target_of_command(std::string_view command) 
   if (target.size() >= 2 && (target.front() == '\'' || target.front() == '"') && target.back() == target.front())
     target = target.substr(1, target.size() - 2);
   if (!sink || target.empty()) return std::nullopt;
-  return target;
+  const std::string last = last_component(target);
+  const bool looks_like_file = last.find('.', 1) != std::string::npos && target.back() != '/';
+  return Target{target, directory || !looks_like_file};
 }
 
 std::string ScpSink::current_dir() const {
@@ -87,7 +91,8 @@ std::string ScpSink::handle_line(const std::string& line) {
     dirs_.push_back(name);
     return kAck;
   }
-  const bool target_is_file = dirs_.empty() && last_component(target_) == name && target_ != "/";
+  const bool target_is_file =
+      dirs_.empty() && target_ != "/" && (!target_is_directory_ || last_component(target_) == name);
   pending_ = Upload{target_is_file ? target_ : current_dir() + (current_dir() == "/" ? "" : "/") + name, size, mode};
   remaining_ = size;
   state_ = State::data;

@@ -29,13 +29,19 @@ class ScpSink {
     std::string mode;  // four octal digits as sent, e.g. "0644"
   };
 
-  // target: the path after -t. A single file whose name is the target's last component is
-  // taken as the target itself ("scp -t /tmp/a.sh" receiving "C0644 3 a.sh").
-  explicit ScpSink(std::string target);
+  // Where the files go: the path after -t, and whether it names a directory. The sink cannot
+  // look at a disk, so a single-file target is guessed from its name (see target_of_command).
+  struct Target {
+    std::string path;
+    bool directory = true;
+  };
+  explicit ScpSink(Target target);
 
   // "scp -vt /tmp", "scp -t -- /tmp", "scp -r -d -t /x" -> the target; nullopt when the command
-  // is not an scp sink (no -t, or not scp).
-  static std::optional<std::string> target_of_command(std::string_view command);
+  // is not an scp sink (no -t, or not scp). A directory with -d or -r; otherwise a directory
+  // unless the last component looks like a file name ("a.sh", not ".ssh"), or a C line names
+  // the target's last component itself ("scp -t /tmp/a.sh" receiving "C0644 3 a.sh").
+  static std::optional<Target> target_of_command(std::string_view command);
 
   // The first byte the sink sends, before the source writes anything.
   static std::string ready() { return std::string(1, '\0'); }
@@ -55,6 +61,7 @@ class ScpSink {
   std::string current_dir() const;
 
   std::string target_;
+  bool target_is_directory_;
   std::vector<std::string> dirs_;  // D levels below the target
   State state_ = State::line;
   std::string line_;

@@ -178,7 +178,7 @@ class Connection {
     log("exec: " + command);
     auto target = ScpSink::target_of_command(command);
     if (!target) return 0;
-    ScpSink sink(*target);
+    ScpSink sink(std::move(*target));
     const std::string ready = ScpSink::ready();
     if (ssh_channel_write(channel, ready.data(), ready.size()) == SSH_ERROR) return 1;
     read_until_eof(channel, [&](std::string_view bytes) {

@@ -1,5 +1,6 @@
 #include "api/scp_sink.h"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 

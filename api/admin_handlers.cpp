@@ -111,7 +111,12 @@ Status add_faults(RequestContext& ctx, Emulator& emulator) {
 
 void add_admin_routes(Router& router, Services& s) {
   router.add("GET", "/_emulator/health", ApiFamily::none, false, [&s](RequestContext&) {
-    return json_response(200, json{{"status", "ok"}, {"version", s.version}});
+    json health{{"status", "ok"}, {"version", s.version}};
+    if (s.ports) {
+      // The listeners, as bound (port 0 picks a free one): 0 means off.
+      health["ports"] = {{"https", s.ports->https.load()}, {"proxy", s.ports->proxy.load()}, {"ssh", s.ports->ssh.load()}};
+    }
+    return json_response(200, health);
   });
   router.add("GET", "/_emulator/ca.pem", ApiFamily::none, false, [&s](RequestContext&) {
     HttpResponse r;

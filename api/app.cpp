@@ -11,8 +11,10 @@
 #include "api/deployment_runner.h"
 #include "api/metrics.h"
 #include "api/pipeline.h"
+#include "api/public_hosts.h"
 #include "api/seeder.h"
 #include "api/server.h"
+#include "api/ssh_server.h"
 #include "api/tls_material.h"
 #include "api/token_service.h"
 #include "emulator/clock.h"
@@ -37,6 +39,8 @@ struct App::Impl {
   std::unique_ptr<DeploymentRunner> deployments;  // writes through the pipeline: stopped first
   std::unique_ptr<Seeder> seeder;                 // likewise
   std::unique_ptr<Server> server;
+  std::unique_ptr<SshServer> ssh;  // writes build logs into the emulator: stopped first
+  ListenerPorts ports;
 };
 
 namespace {
@@ -184,6 +188,43 @@ Result<std::unique_ptr<AccessLogWriter>> open_access_log(const AppOptions& optio
   return AccessLogWriter::open(options.log_format == "json", *level, options.log_file);
 }
 
+// A listener port from the config file's member (proxyPort, sshPort) when the flag left it unset.
+Status port_from_config(const nlohmann::json& config, const char* member, std::optional<std::uint16_t>& port) {
+  if (port || !config.is_object() || !config.contains(member)) return ok_status();
+  const nlohmann::json& value = config[member];
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > 65535)
+    return bad_request("InvalidConfiguration", std::string(member) + " must be a port number (0-65535).", member);
+  port = value.get<std::uint16_t>();
+  return ok_status();
+}
+
+// The transparent proxy's certificate: one leaf from the emulator's CA naming the cloud's ARM
+// and Entra ID hosts, issued at each start (clients trust the CA, not the leaf).
+Status add_proxy_listener(const AppOptions& options, const TlsMaterial& tls, ServerOptions& server) {
+  if (!options.proxy_port) return ok_status();
+  if (tls.ca_key_pem.empty())
+    return bad_request("InvalidConfiguration",
+                       "--proxy-port needs the emulator's own CA to issue certificates for the public host names; "
+                       "it cannot be combined with --cert/--key.");
+  const PublicHosts hosts = public_hosts_of(options.cloud);
+  auto leaf = issue_server_certificate(tls, {hosts.arm, hosts.login});
+  if (!leaf) return std::move(leaf).error();
+  server.proxy_port = options.proxy_port;
+  server.proxy_hosts = {hosts.arm, hosts.login};
+  server.proxy_cert_pem = leaf->first;
+  server.proxy_key_pem = leaf->second;
+  return ok_status();
+}
+
+Result<std::unique_ptr<SshServer>> start_ssh(const AppOptions& options, Emulator& emulator) {
+  if (!options.ssh_port) return std::unique_ptr<SshServer>();
+  SshServerOptions ssh;
+  ssh.host = options.host;
+  ssh.port = *options.ssh_port;
+  if (!options.in_memory) ssh.host_key_file = (fs::path(options.data_dir) / "ssh" / "ssh_host_ed25519_key").string();
+  return SshServer::start(ssh, emulator);
+}
+
 // --seed FILE: loaded once the server listens, through the same pipeline as the API; an
 // invalid seed stops the start with the entry's error.
 Status load_seed_file(const AppOptions& options, Seeder& seeder) {
@@ -230,6 +271,9 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   auto store = storage::open_sqlite_store(db_path);
   if (!store.ok()) return internal_error(store.error().message);
 
+  if (auto st = port_from_config(config->doc, "proxyPort", options.proxy_port); !st) return std::move(st).error();
+  if (auto st = port_from_config(config->doc, "sshPort", options.ssh_port); !st) return std::move(st).error();
+  impl->options = options;
   auto assignments = load_role_assignments(config->doc, *identities);
   if (!assignments) return std::move(assignments).error();
   auto quotas = quota_settings_from_config(config->doc);
@@ -283,6 +327,8 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
   server_options.worker_threads = options.worker_threads;
   server_options.cert_pem = impl->tls.server_cert_pem;
   server_options.key_pem = impl->tls.server_key_pem;
+  if (auto st = add_proxy_listener(options, impl->tls, server_options); !st) return std::move(st).error();
+  impl->services->ports = &impl->ports;
   Pipeline* pipeline = impl->pipeline.get();
   Emulator* emulator = impl->emulator.get();
   auto server = Server::start(
@@ -294,6 +340,12 @@ Result<std::unique_ptr<App>> App::start(AppOptions options) {
       });
   if (!server) return std::move(server).error();
   impl->server = std::move(*server);
+  impl->ports.https = impl->server->port();
+  impl->ports.proxy = impl->server->proxy_port();
+  auto ssh = start_ssh(options, *impl->emulator);
+  if (!ssh) return std::move(ssh).error();
+  impl->ssh = std::move(*ssh);
+  if (impl->ssh) impl->ports.ssh = impl->ssh->port();
   impl->deployments->resume();  // deployments a previous run left unfinished
   if (auto st = load_seed_file(options, *impl->seeder); !st) return std::move(st).error();
   return std::unique_ptr<App>(new App(std::move(impl)));
@@ -304,6 +356,8 @@ App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 App::~App() { stop(); }
 
 std::uint16_t App::port() const { return impl_->server->port(); }
+std::uint16_t App::proxy_port() const { return impl_->server->proxy_port(); }
+std::uint16_t App::ssh_port() const { return impl_->ssh ? impl_->ssh->port() : 0; }
 
 std::string App::base_url() const {
   const std::string& host = impl_->options.host;
@@ -319,6 +373,7 @@ HttpResponse App::handle(const HttpRequest& request) { return impl_->pipeline->h
 void App::run_until_signal() { impl_->server->run_until_signal(); }
 
 void App::stop() {
+  if (impl_->ssh) impl_->ssh->stop();
   if (impl_->deployments) impl_->deployments->stop();
   if (impl_->server) impl_->server->stop();
 }

@@ -50,6 +50,12 @@ struct AppOptions {
   std::string log_level;            // error | warn | info | debug; empty: info
   int io_threads = 1;
   int worker_threads = 2;
+  // Transparent proxy mode (--proxy-port; config "proxyPort"): CONNECT to the cloud's public
+  // ARM and Entra ID hosts is served by the emulator itself (api/public_hosts.h). Unset: off.
+  std::optional<std::uint16_t> proxy_port;
+  // The SSH endpoint for image builds (--ssh-port; config "sshPort"): Packer's communicator
+  // authenticates with a VM's key and its commands land in the VM's build log. Unset: off.
+  std::optional<std::uint16_t> ssh_port;
   const Clock* clock = nullptr;  // in-process embedding: a shared (e.g. manual) clock
 };
 
@@ -66,6 +72,8 @@ class App {
   ~App();
 
   std::uint16_t port() const;
+  std::uint16_t proxy_port() const;  // 0: no proxy listener
+  std::uint16_t ssh_port() const;    // 0: no SSH endpoint
   std::string base_url() const;  // "https://127.0.0.1:<port>"
   const std::string& ca_certificate_pem() const;
   Emulator& emulator();

@@ -144,8 +144,9 @@ void add_identity_routes(Router& router, Services& s) {
              [&s](RequestContext& ctx) { return s.tokens.issue_token(ctx.request, ""); });
   router.add("POST", "/{tenant}/oauth2/v2.0/token", ApiFamily::none, false,
              [&s](RequestContext& ctx) { return s.tokens.issue_token(ctx.request, ctx.param("tenant")); });
-  router.add("POST", "/{tenant}/oauth2/token", ApiFamily::none, false,
-             [&s](RequestContext& ctx) { return s.tokens.issue_token(ctx.request, ctx.param("tenant")); });
+  router.add("POST", "/{tenant}/oauth2/token", ApiFamily::none, false, [&s](RequestContext& ctx) {
+    return s.tokens.issue_token(ctx.request, ctx.param("tenant"), /*v1_numbers_as_strings=*/true);
+  });
 }
 
 }  // namespace acg::api

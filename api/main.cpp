@@ -30,6 +30,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("acg-emulator %s listening on %s\n", acg::api::kVersion, (*app)->base_url().c_str());
+  if ((*app)->proxy_port())
+    std::printf("proxy listening on http://%s:%u (HTTPS_PROXY; serves the cloud's ARM and Entra ID hosts only)\n",
+                options.host.c_str(), unsigned((*app)->proxy_port()));
+  if ((*app)->ssh_port())
+    std::printf("ssh listening on %s:%u (build sessions; logs at /_emulator/buildlogs)\n", options.host.c_str(),
+                unsigned((*app)->ssh_port()));
   if (!options.in_memory)
     std::printf("data directory: %s (trust %s/tls/ca.pem)\n", options.data_dir.c_str(), options.data_dir.c_str());
   std::fflush(stdout);

@@ -17,6 +17,15 @@ Listening
                             from other machines: a warning is printed)
   --port N                  port (default 8443; 0 picks a free one). The base URL is printed on start.
   --cert FILE --key FILE    serve this PEM certificate and key instead of the generated ones
+  --proxy-port N            also listen as an HTTP proxy (0 picks a free port; config "proxyPort"):
+                            CONNECT to the cloud's public ARM and Entra ID hosts (management.azure.com,
+                            login.microsoftonline.com; their US Gov / China twins with --cloud) is
+                            answered by the emulator itself with a certificate from its CA; any other
+                            host gets 403 and nothing is ever forwarded. For tools hard-wired to the
+                            public cloud: HTTPS_PROXY=http://127.0.0.1:N SSL_CERT_FILE=<ca.pem>
+  --ssh-port N              an SSH endpoint for image builds (0 picks a free port; config "sshPort";
+                            off by default): a key some VM was deployed with logs in, and its commands
+                            and scp uploads land in that VM's build log (GET /_emulator/buildlogs)
 
 State
   --data-dir DIR            SQLite database, TLS material and token signing key (default ./acg-data)
@@ -95,11 +104,14 @@ std::variant<AppOptions, HelpRequested, std::string> parse_command_line(const st
     if (flag != "--host" && flag != "--port" && flag != "--data-dir" && flag != "--cert" && flag != "--key" &&
         flag != "--config" && flag != "--operation-delay-ms" && flag != "--page-size" && flag != "--cloud" &&
         flag != "--seed" && flag != "--id-seed" && flag != "--max-versions-per-definition" && flag != "--io-threads" && flag != "--worker-threads" &&
-        flag != "--replication-speed" && flag != "--log-level" && flag != "--log-format" && flag != "--log-file" && flag != "--prices")
+        flag != "--replication-speed" && flag != "--log-level" && flag != "--log-format" && flag != "--log-file" && flag != "--prices" &&
+        flag != "--proxy-port" && flag != "--ssh-port")
       return "unknown option '" + flag + "' (see --help)";
     if (!value(v)) return missing();
     if (flag == "--host") o.host = v;
     else if (flag == "--port") { if (!parse_int<std::uint16_t>(v, o.port, 0, 65535)) return bad(); }
+    else if (flag == "--proxy-port") { std::uint16_t p = 0; if (!parse_int<std::uint16_t>(v, p, 0, 65535)) return bad(); o.proxy_port = p; }
+    else if (flag == "--ssh-port") { std::uint16_t p = 0; if (!parse_int<std::uint16_t>(v, p, 0, 65535)) return bad(); o.ssh_port = p; }
     else if (flag == "--data-dir") o.data_dir = v;
     else if (flag == "--cert") o.cert_file = v;
     else if (flag == "--key") o.key_file = v;

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "api/arm_conventions.h"
+#include "api/public_hosts.h"
 #include "api/token_service.h"
 #include "emulator/access_control.h"
 #include "emulator/emulator.h"
@@ -20,6 +21,22 @@ std::string base_url_of(const HttpRequest& request) {
   std::string_view host = request.header("Host");
   if (host.empty()) host = "localhost";
   return "https://" + std::string(host);
+}
+
+// Where a client gets tokens for this ARM: the public cloud's login host when the request named
+// the public ARM host (it came through the transparent proxy, and the client can only reach that
+// authority), else the emulator's own root (its /{tenant}/oauth2/... endpoints).
+std::string authority_of(const RequestContext& ctx) {
+  if (auto login = login_host_for_arm_host(ctx.request.header("Host"))) return "https://" + *login;
+  return ctx.base_url;
+}
+
+// ARM's error_description in WWW-Authenticate: its own wording for a missing header (which
+// tenant-discovering clients such as Packer and go-autorest see first), else the error's message.
+std::string challenge_description(const RequestContext& ctx, const ArmError& error) {
+  if (ctx.request.header("Authorization").empty())
+    return "The authentication failed because of missing 'Authorization' header.";
+  return error.message;
 }
 
 // "/subscriptions/s/resourceGroups/g/providers/Ns/type/..." -> {Ns, type}, if present.
@@ -66,8 +83,9 @@ std::optional<HttpResponse> Pipeline::authenticate(RequestContext& ctx, const Ro
   const Subscription* sub = services_.emulator.identities().find_subscription(ctx.param("sub"));
   const std::string tenant = sub ? sub->tenant_id : services_.emulator.identities().default_principal().tenant_id;
   HttpResponse r = error_response(error);
-  r.set_header("WWW-Authenticate", "Bearer authorization_uri=\"" + ctx.base_url + "/" + tenant +
-                                       "\", error=\"invalid_token\", error_description=\"" + error.message + "\"");
+  r.set_header("WWW-Authenticate", "Bearer authorization_uri=\"" + authority_of(ctx) + "/" + tenant +
+                                       "\", error=\"invalid_token\", error_description=\"" +
+                                       challenge_description(ctx, error) + "\"");
   return r;
 }
 
@@ -83,11 +101,11 @@ std::optional<HttpResponse> Pipeline::check_subscription(const RequestContext& c
         401, "InvalidAuthenticationTokenTenant",
         "The access token is from the wrong issuer 'https://sts.windows.net/" + ctx.principal->tenant_id +
             "/'. It must match the tenant 'https://sts.windows.net/" + sub->tenant_id +
-            "/' associated with this subscription. Please use the authority (URL) '" + ctx.base_url + "/" +
+            "/' associated with this subscription. Please use the authority (URL) '" + authority_of(ctx) + "/" +
             sub->tenant_id + "' to get the token.",
         {}, {}});
     r.set_header("WWW-Authenticate",
-                 "Bearer authorization_uri=\"" + ctx.base_url + "/" + sub->tenant_id + "\", error=\"invalid_token\"");
+                 "Bearer authorization_uri=\"" + authority_of(ctx) + "/" + sub->tenant_id + "\", error=\"invalid_token\"");
     return r;
   }
   return std::nullopt;

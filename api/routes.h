@@ -1,6 +1,7 @@
 #pragma once
 // The route table: every path the emulator serves, grouped by the file that handles it.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -17,6 +18,13 @@ class DeploymentRunner;
 class Metrics;
 class Seeder;
 
+// The ports the emulator listens on, for /_emulator/health; set once each listener is bound.
+struct ListenerPorts {
+  std::atomic<std::uint16_t> https{0};
+  std::atomic<std::uint16_t> proxy{0};  // 0: off
+  std::atomic<std::uint16_t> ssh{0};    // 0: off
+};
+
 // What the handlers need; owned by the App, outliving every request.
 struct Services {
   Emulator& emulator;
@@ -31,6 +39,7 @@ struct Services {
   // distribution); set once the pipeline exists.
   std::function<HttpResponse(const HttpRequest&, const Principal&)> dispatch;
   std::int64_t next_run_sweep_ms = 0;  // advance_image_builder_runs' schedule (the tick is serial)
+  const ListenerPorts* ports = nullptr;     // set by App
 };
 
 void add_identity_routes(Router& router, Services& services);      // metadata, OIDC, tokens

@@ -2,6 +2,9 @@
 
 #include "api/server.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl.hpp>
@@ -51,6 +54,49 @@ http::response<http::string_body> to_beast(HttpResponse&& in, unsigned version, 
   return out;
 }
 
+// Tunnelled requests are answered as the host the client CONNECTed to, whatever Host it sent:
+// the pipeline derives every Location / Azure-AsyncOperation / nextLink URL from it.
+void set_host(HttpRequest& request, const std::string& host) {
+  for (auto& [name, value] : request.headers)
+    if (beast::iequals(name, "Host")) {
+      value = host;
+      return;
+    }
+  request.headers.emplace_back("Host", host);
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return out;
+}
+
+// "management.azure.com:443" -> {"management.azure.com", "443"}; no port: {"host", ""}.
+std::pair<std::string, std::string> split_authority(std::string_view authority) {
+  const size_t colon = authority.rfind(':');
+  if (colon == std::string_view::npos || authority.find(']') != std::string_view::npos)
+    return {lower(authority), ""};
+  return {lower(authority.substr(0, colon)), std::string(authority.substr(colon + 1))};
+}
+
+// "http://example.com:8080/x" -> "example.com:8080"; origin-form targets have no host.
+std::string host_of_absolute_url(std::string_view target) {
+  const size_t scheme = target.find("://");
+  if (scheme == std::string_view::npos) return {};
+  target.remove_prefix(scheme + 3);
+  return std::string(target.substr(0, target.find('/')));
+}
+
+http::response<http::string_body> proxy_refusal(unsigned version, std::string message) {
+  http::response<http::string_body> res{http::status::forbidden, version};
+  res.set(http::field::server, "acg-emulator");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.keep_alive(false);
+  res.body() = std::move(message) + "\n";
+  res.prepare_payload();
+  return res;
+}
+
 // After refusing a too-large body, read and discard what the client is still sending (up
 // to a bound) so it sees our 413 instead of a broken pipe.
 template <class Stream>
@@ -78,10 +124,13 @@ struct Server::Impl {
   asio::thread_pool workers;
   ssl::context tls{ssl::context::tls_server};
   tcp::acceptor acceptor{ioc};
+  ssl::context proxy_tls{ssl::context::tls_server};
+  tcp::acceptor proxy_acceptor{ioc};
   asio::steady_timer tick_timer{ioc};
   std::vector<std::thread> threads;
   std::once_flag stopped;
   std::uint16_t bound_port = 0;
+  std::uint16_t bound_proxy_port = 0;
 
   Impl(ServerOptions o, RequestHandler h, RejectionHandler r, std::function<void()> t)
       : options(std::move(o)),
@@ -90,42 +139,46 @@ struct Server::Impl {
         tick(std::move(t)),
         workers(static_cast<std::size_t>(std::max(1, options.worker_threads))) {}
 
-  Status configure_tls();
-  Status bind();
+  Status configure_tls(ssl::context& context, const std::string& cert_pem, const std::string& key_pem);
+  Status bind(tcp::acceptor& on, std::uint16_t port, std::uint16_t& bound);
   asio::awaitable<void> accept_loop();
+  // forced_host: the CONNECT host of a proxy tunnel, set as every tunnelled request's Host.
   template <class Stream>
-  asio::awaitable<void> serve(Stream& stream, const std::string& remote);
+  asio::awaitable<void> serve(Stream& stream, const std::string& remote, const std::string* forced_host = nullptr);
   asio::awaitable<void> run_tls_session(tcp::socket socket);
   asio::awaitable<void> run_plain_session(tcp::socket socket);
+  asio::awaitable<void> proxy_accept_loop();
+  asio::awaitable<void> run_proxy_session(tcp::socket socket);
+  bool is_proxied_host(const std::string& host) const;
+  std::string proxied_hosts_text() const;
   asio::awaitable<void> tick_loop();
   void stop();
 };
 
-Status Server::Impl::configure_tls() {
+Status Server::Impl::configure_tls(ssl::context& context, const std::string& cert_pem, const std::string& key_pem) {
   boost::system::error_code ec;
-  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
-                  ec);
-  tls.use_certificate_chain(asio::buffer(options.cert_pem), ec);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                      ec);
+  context.use_certificate_chain(asio::buffer(cert_pem), ec);
   if (ec) return internal_error("cannot use the TLS certificate: " + ec.message());
-  tls.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
+  context.use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
   if (ec) return internal_error("cannot use the TLS private key: " + ec.message());
   return ok_status();
 }
 
-Status Server::Impl::bind() {
+Status Server::Impl::bind(tcp::acceptor& on, std::uint16_t port, std::uint16_t& bound) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) return internal_error("'" + options.host + "' is not an IP address to listen on");
-  tcp::endpoint endpoint{address, options.port};
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) bound_port = acceptor.local_endpoint(ec).port();
+  tcp::endpoint endpoint{address, port};
+  on.open(endpoint.protocol(), ec);
+  if (!ec) on.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) on.bind(endpoint, ec);
+  if (!ec) on.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) bound = on.local_endpoint(ec).port();
   if (ec)
-    return internal_error("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
-                          ec.message());
+    return internal_error("cannot listen on " + options.host + ":" + std::to_string(port) + ": " + ec.message());
   return ok_status();
 }
 
@@ -143,7 +196,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 }
 
 template <class Stream>
-asio::awaitable<void> Server::Impl::serve(Stream& stream, const std::string& remote) {
+asio::awaitable<void> Server::Impl::serve(Stream& stream, const std::string& remote, const std::string* forced_host) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -170,6 +223,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream, const std::string& rem
     const bool head = request.method() == http::verb::head;
     const unsigned version = request.version();
     HttpRequest plain = to_request(std::move(request), remote);
+    if (forced_host) set_host(plain, *forced_host);
 
     // The handler may block on SQLite: run it on the worker pool, resume here after.
     HttpResponse response = co_await asio::co_spawn(
@@ -213,6 +267,84 @@ asio::awaitable<void> Server::Impl::run_plain_session(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+bool Server::Impl::is_proxied_host(const std::string& host) const {
+  return std::any_of(options.proxy_hosts.begin(), options.proxy_hosts.end(),
+                     [&](const std::string& h) { return beast::iequals(h, host); });
+}
+
+std::string Server::Impl::proxied_hosts_text() const {
+  std::string out;
+  for (const std::string& h : options.proxy_hosts) out += (out.empty() ? "" : ", ") + h + ":443";
+  return out;
+}
+
+asio::awaitable<void> Server::Impl::proxy_accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await proxy_acceptor.async_accept(kNoThrow);
+    if (ec == asio::error::operation_aborted || !proxy_acceptor.is_open()) co_return;
+    if (ec) continue;
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(ioc, run_proxy_session(std::move(socket)), asio::detached);
+  }
+}
+
+// One proxy connection: read the CONNECT (or whatever came), refuse anything but a listed
+// host on 443, else answer 200 and become that host's HTTPS server for the rest of the
+// connection.
+asio::awaitable<void> Server::Impl::run_proxy_session(tcp::socket socket) {
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  const std::string remote_address = ec ? std::string() : remote.address().to_string();
+  beast::tcp_stream stream{std::move(socket)};
+  beast::flat_buffer buffer;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(kHeaderLimit);
+  parser.body_limit(64 * 1024);
+  stream.expires_after(options.read_timeout);
+  auto [read_ec, bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+  if (read_ec) co_return;
+  const auto& request = parser.get();
+  const std::string target(request.target());
+  const std::string refusal_tail = ": the emulator's proxy serves only " + proxied_hosts_text() +
+                                   " (the emulated cloud's ARM and Entra ID hosts) and forwards nothing.";
+  std::optional<http::response<http::string_body>> refusal;
+  std::string host;
+  if (request.method() != http::verb::connect) {
+    const std::string named = host_of_absolute_url(target);
+    refusal = proxy_refusal(request.version(), "acg-emulator refused " + std::string(request.method_string()) + " " +
+                                                   target + (named.empty() ? "" : " (host " + named + ")") +
+                                                   refusal_tail);
+  } else {
+    auto [name, port] = split_authority(target);
+    host = name;
+    if (!is_proxied_host(host) || port != "443")
+      refusal = proxy_refusal(request.version(), "acg-emulator refused CONNECT " + target + " (host " + host + ")" +
+                                                     refusal_tail);
+  }
+  if (refusal) {
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, *refusal, kNoThrow);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return;
+  }
+  static const std::string kEstablished = "HTTP/1.1 200 Connection established\r\n\r\n";
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(kEstablished), kNoThrow);
+  // A client that sent its TLS ClientHello before our 200 would need those bytes replayed into
+  // the TLS stream; clients (Go, curl, urllib3) wait for the 200, so such a tunnel is closed.
+  if (write_ec || buffer.size() != 0) co_return;
+
+  beast::ssl_stream<beast::tcp_stream> tunnel{std::move(stream), proxy_tls};
+  beast::get_lowest_layer(tunnel).expires_after(kHandshakeTimeout);
+  auto [hs_ec] = co_await tunnel.async_handshake(ssl::stream_base::server, kNoThrow);
+  if (hs_ec) co_return;
+  try {
+    co_await serve(tunnel, remote_address, &host);
+  } catch (const std::exception&) {
+  }
+  beast::get_lowest_layer(tunnel).expires_after(std::chrono::seconds(2));
+  co_await tunnel.async_shutdown(kNoThrow);
+}
+
 asio::awaitable<void> Server::Impl::tick_loop() {
   for (;;) {
     tick_timer.expires_after(options.tick_interval);
@@ -229,6 +361,7 @@ void Server::Impl::stop() {
     asio::post(ioc, [this] {
       boost::system::error_code ec;
       acceptor.close(ec);
+      proxy_acceptor.close(ec);
       tick_timer.cancel();
     });
     ioc.stop();
@@ -241,9 +374,17 @@ void Server::Impl::stop() {
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options, RequestHandler handler,
                                               RejectionHandler reject, std::function<void()> tick) {
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), std::move(reject), std::move(tick));
-  if (impl->options.tls)
-    if (auto st = impl->configure_tls(); !st) return std::move(st).error();
-  if (auto st = impl->bind(); !st) return std::move(st).error();
+  Impl& i = *impl;
+  if (i.options.tls)
+    if (auto st = i.configure_tls(i.tls, i.options.cert_pem, i.options.key_pem); !st) return std::move(st).error();
+  if (auto st = i.bind(i.acceptor, i.options.port, i.bound_port); !st) return std::move(st).error();
+  if (i.options.proxy_port) {
+    if (auto st = i.configure_tls(i.proxy_tls, i.options.proxy_cert_pem, i.options.proxy_key_pem); !st)
+      return std::move(st).error();
+    if (auto st = i.bind(i.proxy_acceptor, *i.options.proxy_port, i.bound_proxy_port); !st)
+      return std::move(st).error();
+    asio::co_spawn(i.ioc, i.proxy_accept_loop(), asio::detached);
+  }
   asio::co_spawn(impl->ioc, impl->accept_loop(), asio::detached);
   if (impl->tick) asio::co_spawn(impl->ioc, impl->tick_loop(), asio::detached);
   Impl* raw = impl.get();
@@ -257,6 +398,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { stop(); }
 
 std::uint16_t Server::port() const { return impl_->bound_port; }
+std::uint16_t Server::proxy_port() const { return impl_->bound_proxy_port; }
 
 void Server::stop() { impl_->stop(); }
 

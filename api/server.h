@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/http_message.h"
 #include "emulator/arm_error.h"
@@ -30,6 +32,16 @@ struct ServerOptions {
   bool tls = true;
   std::string cert_pem;  // leaf certificate (chain) and key, when tls
   std::string key_pem;
+
+  // Transparent proxy mode (api/public_hosts.h): a second, plain-HTTP listener on `host` that
+  // answers `CONNECT <one of proxy_hosts>:443` with 200, then terminates TLS itself with
+  // proxy_cert_pem (a leaf naming every proxied host) and serves the tunnelled requests
+  // through the same handler, each with Host set to the CONNECT host. Anything else (another
+  // host or port, a proxied plain-HTTP request) gets 403: nothing is ever forwarded.
+  std::optional<std::uint16_t> proxy_port;  // unset: no proxy listener; 0 picks a free port
+  std::vector<std::string> proxy_hosts;
+  std::string proxy_cert_pem;
+  std::string proxy_key_pem;
 };
 
 using RequestHandler = std::function<HttpResponse(HttpRequest&&)>;
@@ -45,6 +57,7 @@ class Server {
   ~Server();  // stops if still running
 
   std::uint16_t port() const;
+  std::uint16_t proxy_port() const;  // 0 when there is no proxy listener
   // Stops accepting, closes connections and joins the threads. Idempotent.
   void stop();
   // Blocks until SIGINT or SIGTERM, then stops.

@@ -44,6 +44,8 @@ bool is_arm_audience(std::string_view audience) {
   std::string a = to_lower(audience);
   while (!a.empty() && a.back() == '/') a.pop_back();
   return a == "https://management.core.windows.net" || a == "https://management.azure.com" ||
+         a == "https://management.core.usgovcloudapi.net" || a == "https://management.usgovcloudapi.net" ||
+         a == "https://management.core.chinacloudapi.cn" || a == "https://management.chinacloudapi.cn" ||
          istarts_with(a, "https://localhost") || istarts_with(a, "https://127.0.0.1") ||
          istarts_with(a, "https://[::1]");
 }
@@ -76,7 +78,8 @@ std::string TokenService::mint(const Principal& p, const std::string& audience, 
                            {"ver", "1.0"}});
 }
 
-HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_view tenant_in_path) {
+HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_view tenant_in_path,
+                                       bool v1_numbers_as_strings) {
   const auto form = parse_form(request.body);
   const std::string grant = form_value(form, "grant_type");
   if (grant != "client_credentials" && grant != "password")
@@ -109,7 +112,10 @@ HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_v
   if (user && form_value(form, "password") != principal->secret)
     return oauth_error(400, "invalid_grant", "Error validating credentials due to invalid username or password.", 50126);
   if (!user && form_value(form, "client_secret") != principal->secret)
-    return oauth_error(401, "invalid_client", "Invalid client secret provided.", 7000215);
+    return oauth_error(401, "invalid_client",
+                       "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                       "secret value, not the client secret ID, for a secret added to app '" + client_id + "'.",
+                       7000215);
 
   std::string audience = form_value(form, "resource");
   if (audience.empty()) audience = audience_of_scope(form_value(form, "scope"));
@@ -122,6 +128,10 @@ HttpResponse TokenService::issue_token(const HttpRequest& request, std::string_v
                {"not_before", std::to_string(now)},
                {"resource", audience},
                {"access_token", mint(*principal, audience, now, options_.lifetime_seconds)}};
+  if (v1_numbers_as_strings) {
+    body["expires_in"] = std::to_string(options_.lifetime_seconds);
+    body["ext_expires_in"] = std::to_string(options_.lifetime_seconds);
+  }
   HttpResponse r = json_response(200, body);
   r.set_header("Cache-Control", "no-store, no-cache");
   return r;

@@ -37,7 +37,11 @@ class TokenService {
 
   // POST .../token. tenant_in_path is empty for /adfs. Answers like Entra ID: 200 with
   // {"token_type","expires_in","access_token"} or 400/401 {"error","error_description",...}.
-  HttpResponse issue_token(const HttpRequest& request, std::string_view tenant_in_path);
+  // v1_numbers_as_strings: the v1 endpoint (/{tenant}/oauth2/token) writes expires_in,
+  // ext_expires_in, expires_on and not_before as strings, as Entra's v1 endpoint does (ADAL and
+  // go-autorest read them as json.Number); the v2 and ADFS endpoints keep JSON numbers.
+  HttpResponse issue_token(const HttpRequest& request, std::string_view tenant_in_path,
+                           bool v1_numbers_as_strings = false);
 
   // The OIDC discovery document for an authority ("<base>/adfs" or "<base>/<tenant>/v2.0").
   nlohmann::json openid_configuration(const std::string& base_url, std::string_view authority_path) const;

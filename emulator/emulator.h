@@ -308,6 +308,13 @@ class Emulator {
   // The resource ids with a log, oldest log first: {"value": [{"resourceId", "lines": count}]}.
   Result<nlohmann::json> build_logs();
 
+  // --- SSH build sessions (emulator/ssh_sessions.cpp) ---
+  // The id of a stored VM (Microsoft.Compute/virtualMachines, any subscription) whose
+  // osProfile.linuxConfiguration.ssh.publicKeys[].keyData carries this public key, given as its
+  // base64 blob (the second field of "ssh-rsa AAAA... comment"); nullopt when none does. The SSH
+  // endpoint lets a client in only with such a key, and logs to that VM.
+  Result<std::optional<std::string>> find_vm_by_ssh_key(const std::string& key_base64);
+
   // --- Replication and faults (admin API) ---
   // The replication jobs still running (the `top` due first), with their progress and
   // remaining time: {"count": all of them, "value": [...]}.

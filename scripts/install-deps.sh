@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 test_deps=false
 [[ "${1:-}" == "--test" ]] && test_deps=true
 
-packages=(cmake ninja-build g++ libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev curl)
+packages=(cmake ninja-build g++ libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libssh-dev pkg-config curl)
 if $test_deps; then
   # clang + its runtimes: the sanitizer and libFuzzer builds (scripts/sanitize.sh, fuzz.sh);
   # wrk: the load test (scripts/bench/load.py).

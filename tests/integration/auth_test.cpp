@@ -34,7 +34,9 @@ TEST_CASE("token endpoints issue tokens to known principals and refuse the rest"
     REQUIRE(ok.status == 200);
     auto j = ok.json();
     CHECK(j["token_type"] == "Bearer");
-    CHECK(j["expires_in"].get<int>() > 3000);
+    // v1 (/oauth2/token) writes its numbers as strings, as Entra's v1 endpoint does.
+    const bool v1 = path.find("/oauth2/token") != std::string::npos && path.find("adfs") == std::string::npos;
+    CHECK((v1 ? std::stoi(j["expires_in"].get<std::string>()) : j["expires_in"].get<int>()) > 3000);
     CHECK(get_with_token(emu, kSubsUrl, j["access_token"]).status == 200);
   }
   auto wrong_secret = emu.http().request("POST", "/adfs/oauth2/token", token_request(kClientId, "nope"), kForm);

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <stdexcept>
 
 #include "emulator/text.h"
 
@@ -34,6 +35,8 @@ std::string ClientResponse::error_code() const {
 struct HttpsClient::Impl {
   std::string host;
   std::uint16_t port;
+  std::string server_name = "localhost";  // SNI, verified name and Host
+  bool proxied = false;                   // host:port is a proxy to CONNECT through
   asio::io_context ioc;
   ssl::context tls{ssl::context::tls_client};
   std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
@@ -41,13 +44,28 @@ struct HttpsClient::Impl {
 
   void connect() {
     stream.emplace(ioc, tls);
-    SSL_set_tlsext_host_name(stream->native_handle(), "localhost");
-    stream->set_verify_callback(ssl::host_name_verification("localhost"));
+    SSL_set_tlsext_host_name(stream->native_handle(), server_name.c_str());
+    stream->set_verify_callback(ssl::host_name_verification(server_name));
     tcp::resolver resolver(ioc);
     beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(30));
     beast::get_lowest_layer(*stream).connect(resolver.resolve(host, std::to_string(port)));
+    if (proxied) open_tunnel();
     stream->handshake(ssl::stream_base::client);
     buffer.clear();
+  }
+
+  // CONNECT on the plain connection, before TLS starts; anything but 200 is an error.
+  void open_tunnel() {
+    auto& tcp_stream = beast::get_lowest_layer(*stream);
+    const std::string connect = "CONNECT " + server_name + ":443 HTTP/1.1\r\nHost: " + server_name + ":443\r\n\r\n";
+    asio::write(tcp_stream, asio::buffer(connect));
+    std::string head;
+    char c = 0;
+    while (head.find("\r\n\r\n") == std::string::npos && head.size() < 8192) {
+      asio::read(tcp_stream, asio::buffer(&c, 1));  // byte by byte: nothing after the head is ours
+      head += c;
+    }
+    if (head.rfind("HTTP/1.1 200", 0) != 0) throw std::runtime_error("the proxy refused the CONNECT: " + head);
   }
 };
 
@@ -58,6 +76,13 @@ HttpsClient::HttpsClient(std::string host, std::uint16_t port, std::string ca_pe
   impl_->tls.add_certificate_authority(asio::buffer(ca_pem));
 }
 
+HttpsClient HttpsClient::through_proxy(std::uint16_t proxy_port, std::string server_name, std::string ca_pem) {
+  HttpsClient client("127.0.0.1", proxy_port, std::move(ca_pem));
+  client.impl_->server_name = std::move(server_name);
+  client.impl_->proxied = true;
+  return client;
+}
+
 HttpsClient::~HttpsClient() = default;
 HttpsClient::HttpsClient(HttpsClient&&) noexcept = default;
 
@@ -66,7 +91,7 @@ ClientResponse HttpsClient::request(const std::string& method, const std::string
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!impl_->stream) impl_->connect();
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    req.set(http::field::host, "localhost:" + std::to_string(impl_->port));
+    req.set(http::field::host, impl_->proxied ? impl_->server_name : "localhost:" + std::to_string(impl_->port));
     req.set(http::field::user_agent, "acg-emulator-tests");
     bool has_content_type = false;
     for (const auto& [k, v] : headers) {

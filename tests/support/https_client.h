@@ -26,6 +26,11 @@ struct ClientResponse {
 class HttpsClient {
  public:
   HttpsClient(std::string host, std::uint16_t port, std::string ca_pem);
+  // Through an HTTP proxy (the emulator's --proxy-port): each connection sends
+  // "CONNECT <server_name>:443" to 127.0.0.1:proxy_port, then TLS with that SNI, verifying the
+  // certificate for server_name, and every request names Host: server_name. A refused CONNECT
+  // throws (raw() shows the proxy's answer instead).
+  static HttpsClient through_proxy(std::uint16_t proxy_port, std::string server_name, std::string ca_pem);
   ~HttpsClient();
   HttpsClient(HttpsClient&&) noexcept;
 

@@ -31,3 +31,18 @@ TEST_CASE("--seed names a seed file; --id-seed makes ids reproducible", "[option
   CHECK(acg::api::usage().find("--seed FILE") != std::string::npos);
   CHECK(acg::api::usage().find("--id-seed N") != std::string::npos);
 }
+
+TEST_CASE("--proxy-port and --ssh-port are off unless given; 0 picks a free port", "[options][proxy][ssh]") {
+  auto plain = parse_command_line({"--in-memory"});
+  REQUIRE(std::holds_alternative<AppOptions>(plain));
+  CHECK_FALSE(std::get<AppOptions>(plain).proxy_port);
+  CHECK_FALSE(std::get<AppOptions>(plain).ssh_port);
+
+  auto both = parse_command_line({"--proxy-port", "0", "--ssh-port", "2222"});
+  REQUIRE(std::holds_alternative<AppOptions>(both));
+  CHECK(std::get<AppOptions>(both).proxy_port == std::optional<std::uint16_t>(0));
+  CHECK(std::get<AppOptions>(both).ssh_port == std::optional<std::uint16_t>(2222));
+  CHECK(std::holds_alternative<std::string>(parse_command_line({"--proxy-port", "70000"})));
+  CHECK(std::holds_alternative<std::string>(parse_command_line({"--ssh-port"})));
+  CHECK(acg::api::usage().find("--proxy-port") != std::string::npos);
+}

@@ -70,8 +70,8 @@ def admin_get(emu, path):
 
 def listener_ports(emu):
     """The proxy and SSH ports the emulator picked (--proxy-port 0, --ssh-port 0)."""
-    health = admin_get(emu, "/_emulator/health")
-    return int(health["proxyPort"]), int(health["sshPort"])
+    ports = admin_get(emu, "/_emulator/health")["ports"]
+    return int(ports["proxy"]), int(ports["ssh"])
 
 
 def run_packer(emu, workdir, proxy_port, ssh_port):
@@ -134,7 +134,9 @@ def test_packer(s, emu, _):
         proc = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--proxy",
                                f"http://127.0.0.1:{proxy_port}", "--cacert", emu.ca, "https://example.com/"],
                               capture_output=True, text=True, timeout=30)
-        st.check("403" in proc.stdout, f"CONNECT example.com: {proc.stdout!r} {proc.stderr.strip()!r}")
+        # curl reports the refused CONNECT on stderr ("CONNECT tunnel failed, response 403").
+        st.check(proc.returncode != 0 and "response 403" in proc.stderr,
+                 f"CONNECT example.com: rc {proc.returncode}, {proc.stdout!r} {proc.stderr.strip()!r}")
 
     with s.step("packer build (shell provisioner, managed image + shared_image_gallery_destination)") as st:
         proc, seconds = run_packer(emu, workdir, proxy_port, ssh_port)

@@ -259,7 +259,15 @@ DeploymentRunner::~DeploymentRunner() { stop(); }
 
 void DeploymentRunner::submit(const std::string& deployment_id) {
   std::lock_guard lock(mutex_);
-  if (stopping_ || !running_.insert(deployment_id).second) return;
+  if (stopping_) return;
+  if (!running_.insert(deployment_id).second) {
+    resubmitted_.insert(deployment_id);
+    return;
+  }
+  start_locked(deployment_id);
+}
+
+void DeploymentRunner::start_locked(const std::string& deployment_id) {
   reap_finished_locked();
   auto done = std::make_shared<std::atomic<bool>>(false);
   threads_.push_back({std::thread([this, deployment_id, done] {
@@ -333,8 +341,12 @@ bool DeploymentRunner::canceled(const std::string& deployment_id) {
 void DeploymentRunner::finished(const std::string& deployment_id) {
   {
     std::lock_guard lock(mutex_);
-    running_.erase(deployment_id);
     canceling_.erase(deployment_id);
+    if (resubmitted_.erase(deployment_id) && !stopping_) {
+      start_locked(deployment_id);  // stays in running_: the record written since runs now
+      return;
+    }
+    running_.erase(deployment_id);
   }
   changed_.notify_all();
 }

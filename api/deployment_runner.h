@@ -67,10 +67,14 @@ class DeploymentRunner {
   std::condition_variable changed_;
   std::set<std::string> running_;    // GUARDED_BY(mutex_)
   std::set<std::string> canceling_;  // GUARDED_BY(mutex_)
+  // Submitted again while their previous run was still ending (a re-PUT of the same name):
+  // run once more when that run finishes, or the new record would stay Accepted.
+  std::set<std::string> resubmitted_;  // GUARDED_BY(mutex_)
   struct Worker {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
   };
+  void start_locked(const std::string& deployment_id);  // a worker thread for one run
   void reap_finished_locked();
   std::list<Worker> threads_;        // GUARDED_BY(mutex_)
   bool stopping_ = false;            // GUARDED_BY(mutex_)

@@ -32,13 +32,7 @@ struct DeploymentKey {
 };
 
 DeploymentKey key_of(const std::string& id) {
-  std::vector<std::string> parts;
-  for (size_t start = 1; start <= id.size();) {
-    size_t slash = id.find('/', start);
-    if (slash == std::string::npos) slash = id.size();
-    parts.push_back(id.substr(start, slash - start));
-    start = slash + 1;
-  }
+  const std::vector<std::string> parts = path_segments(id);
   if (parts.size() < 8) return {};
   return {parts[1], parts[3], parts[7]};
 }

@@ -45,13 +45,7 @@ ResourceRef template_ref(const RequestContext& ctx) { return {ctx.param("sub"), 
 
 // "/subscriptions/S/resourceGroups/G/providers/Ns/t1/n1/t2/n2" -> {S, G, {n1, n2}}.
 ResourceRef ref_of_id(const std::string& id) {
-  std::vector<std::string> parts;
-  for (size_t start = 1; start <= id.size();) {
-    size_t slash = id.find('/', start);
-    if (slash == std::string::npos) slash = id.size();
-    parts.push_back(id.substr(start, slash - start));
-    start = slash + 1;
-  }
+  const std::vector<std::string> parts = path_segments(id);
   ResourceRef ref;
   if (parts.size() < 4) return ref;
   ref.subscription = parts[1];

@@ -40,4 +40,15 @@ bool is_guid(std::string_view s) {
   return true;
 }
 
+std::vector<std::string> path_segments(std::string_view path) {
+  std::vector<std::string> parts;
+  for (size_t start = path.empty() || path[0] != '/' ? 0 : 1; start <= path.size();) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
 }  // namespace acg

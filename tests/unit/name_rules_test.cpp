@@ -32,4 +32,7 @@ TEST_CASE("case-insensitive helpers", "[text]") {
   CHECK(istarts_with("Bearer x", "bearer "));
   CHECK(is_guid("22222222-2222-2222-2222-222222222222"));
   CHECK_FALSE(is_guid("22222222-2222-2222-2222-22222222222g"));
+  CHECK(path_segments("/subscriptions/S/resourceGroups/G") == std::vector<std::string>{"subscriptions", "S", "resourceGroups", "G"});
+  CHECK(path_segments("a//b") == std::vector<std::string>{"a", "", "b"});
+  CHECK(path_segments("") == std::vector<std::string>{""});
 }

@@ -84,7 +84,9 @@ def run_packer(emu, workdir, proxy_port, ssh_port):
         "CHECKPOINT_DISABLE": "1", "PACKER_CACHE_DIR": os.path.join(workdir, "cache"),
         "PACKER_LOG": "1", "PACKER_LOG_PATH": os.path.join(workdir, "packer.log"),
     }
-    variables = {"location": LOCATION, "second_region": REPLICA_REGIONS[1], "gallery_resource_group": GALLERY_RG,
+    # tenant_id empty: Packer discovers the tenant from the 401 an unauthenticated subscription
+    # GET answers (WWW-Authenticate authorization_uri), the path a template without it takes.
+    variables = {"tenant_id": "", "location": LOCATION, "second_region": REPLICA_REGIONS[1], "gallery_resource_group": GALLERY_RG,
                  "gallery_name": GALLERY, "image_definition": DEFINITION, "image_version": VERSION,
                  "managed_image_resource_group": IMAGES_RG, "managed_image_name": MANAGED_IMAGE,
                  "ssh_port": str(ssh_port)}

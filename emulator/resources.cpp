@@ -321,6 +321,16 @@ Result<DeleteOutcome> Emulator::delete_resource(const ResourceType& type, const 
       if (!soft) return std::move(soft).error();
       if (*soft) return DeleteOutcome{true, std::nullopt};
     }
+    if (&type == &virtual_machine_type()) {
+      // The VM's NICs and OS disk are detached with the delete, not deleted.
+      auto released = released_by_vm(resource, lookup);
+      if (!released) return std::move(released).error();
+      for (const json& r : *released) {
+        const std::string rid = r.value("id", "");
+        if (auto st = save(rid, r.value("type", ""), rid.substr(0, to_lower(rid).find("/providers/")), r.value("name", ""), r); !st)
+          return std::move(st).error();
+      }
+    }
     auto operation = begin_operation("delete", id, sub, resource.value("location", ""));
     if (!operation) return std::move(operation).error();
     if (!*operation) {

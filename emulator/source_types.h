@@ -50,5 +50,9 @@ Status generalize_vm(nlohmann::json& vm);
 // (running when none is recorded): POST .../deallocate sets "deallocated".
 void set_power_state(nlohmann::json& vm, const std::string& state);
 std::string power_state(const nlohmann::json& vm);
+// What a VM's delete lets go of, as it will be stored: each NIC the VM attached (without
+// properties.virtualMachine) and its OS disk created with it (Unattached, no managedBy).
+// Written in the delete's transaction, as Compute detaches them.
+Result<std::vector<nlohmann::json>> released_by_vm(const nlohmann::json& vm, Lookup& lookup);
 
 }  // namespace acg

@@ -492,6 +492,31 @@ std::string power_state(const json& vm) {
   return "running";
 }
 
+Result<std::vector<json>> released_by_vm(const json& vm, Lookup& lookup) {
+  std::vector<json> out;
+  const std::string vm_id = vm.value("id", "");
+  std::vector<std::string> ids;
+  for (const json& ref : vm.value("/properties/networkProfile/networkInterfaces"_json_pointer, json::array()))
+    ids.push_back(json_text(ref, "id"));
+  ids.push_back(vm.value("/properties/storageProfile/osDisk/managedDisk/id"_json_pointer, ""));
+  for (const std::string& id : ids) {
+    if (id.empty()) continue;
+    auto found = lookup.load(id);
+    if (!found) return std::move(found).error();
+    if (!*found) continue;
+    json& r = **found;
+    if (iequals(r.value("/properties/virtualMachine/id"_json_pointer, ""), vm_id)) {
+      r["properties"].erase("virtualMachine");
+      out.push_back(std::move(r));
+    } else if (iequals(r.value("managedBy", ""), vm_id)) {
+      r.erase("managedBy");
+      r["properties"]["diskState"] = "Unattached";
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
 Status generalize_vm(json& vm) {
   if (is_generalized(vm)) return ok_status();
   json& view = vm["properties"]["instanceView"];

@@ -463,6 +463,11 @@ TEST_CASE("NICs: references must exist, private addresses from the subnet, nothi
 
   // Once the VM is gone the NIC and the disk are free; once the NICs are gone, the IP and the VNet.
   REQUIRE(n.emu.arm("DELETE", vm_path).status < 300);
+  // Detached, as Compute does: the NIC no longer names the VM, the disk is Unattached.
+  CHECK_FALSE(n.emu.arm("GET", n.path("networkInterfaces", "nic") + kNet).json()["properties"].contains("virtualMachine"));
+  auto detached = n.emu.arm("GET", disk + kCompute).json();
+  CHECK(detached["properties"]["diskState"] == "Unattached");
+  CHECK_FALSE(detached.contains("managedBy"));
   CHECK(n.emu.arm("DELETE", disk + kCompute).status < 300);
   // Created again under the same name, with an unnamed OS disk: a new disk, not a conflict.
   json unnamed = vm;

@@ -81,17 +81,8 @@ std::string unhex(const std::string& hex) {
   return out;
 }
 
-// Reads a stored template as it is kept (with its "acg:run" record): update_resource hands
-// the stored body to `change`, which copies it and declines to write.
-Result<json> load_raw(Emulator& e, const ResourceRef& ref) {
-  json copy;
-  auto outcome = e.update_resource(templates(), ref, [&copy](json& resource) -> Status {
-    copy = resource;
-    return ArmError{299, "acg:read-only", "", {}, {}};
-  });
-  if (!outcome && outcome.error().code != "acg:read-only") return std::move(outcome).error();
-  return copy;
-}
+// A stored template as it is kept, with its "acg:run" record (the view hides it).
+Result<json> load_raw(Emulator& e, const ResourceRef& ref) { return e.get_stored_resource(templates(), ref); }
 
 Status save_raw(Emulator& e, const ResourceRef& ref, const json& updated) {
   auto outcome = e.update_resource(templates(), ref, [&updated](json& resource) -> Status {

@@ -130,6 +130,9 @@ class Emulator {
   Result<WriteOutcome> put_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body);
   Result<WriteOutcome> patch_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body);
   Result<nlohmann::json> get_resource(const ResourceType& type, const ResourceRef& ref, const std::string& expand = {});
+  // The resource as stored, before ResourceType::view (members the type keeps to itself
+  // included): for services that keep their own state in it (an Image Builder run).
+  Result<nlohmann::json> get_stored_resource(const ResourceType& type, const ResourceRef& ref);
   Result<DeleteOutcome> delete_resource(const ResourceType& type, const ResourceRef& ref);
   // Resources of `type` in the parent that ref names (ref.names: the parent's names).
   Result<ListPage> list_resources(const ResourceType& type, const ResourceRef& parent, const std::string& continuation);
@@ -418,6 +421,8 @@ class Emulator {
   class TransactionLookup;
   // The resource that contains `type` at ref (a resource group or a resource), or 404.
   Result<nlohmann::json> resolve_parent(const ResourceType& type, const ResourceRef& ref, bool tolerate_deleting);
+  // The stored resource ref names (not soft-deleted), or 404 ResourceNotFound; lock held.
+  Result<nlohmann::json> stored_resource_locked(const ResourceType& type, const ResourceRef& ref);
   Result<WriteOutcome> write_resource(const ResourceType& type, const ResourceRef& ref, const nlohmann::json& body,
                                       bool patch);
 

@@ -272,20 +272,30 @@ Status Emulator::save_companions(const ResourceType& type, const json& resource,
   return ok_status();
 }
 
+Result<json> Emulator::stored_resource_locked(const ResourceType& type, const ResourceRef& ref) {
+  auto parent = resolve_parent(type, ref, true);
+  if (!parent) {
+    if (parent.error().code == "ParentResourceNotFound") return resource_not_found(type, ref);
+    return std::move(parent).error();
+  }
+  auto stored = load(child_id(*parent, type, ref.names.back()));
+  if (!stored) return std::move(stored).error();
+  if (!*stored || is_soft_deleted(**stored)) return resource_not_found(type, ref);
+  return std::move(**stored);
+}
+
+Result<json> Emulator::get_stored_resource(const ResourceType& type, const ResourceRef& ref) {
+  return read<json>([&]() -> Result<json> { return stored_resource_locked(type, ref); });
+}
+
 Result<json> Emulator::get_resource(const ResourceType& type, const ResourceRef& ref, const std::string& expand) {
   return read<json>([&]() -> Result<json> {
-    auto parent = resolve_parent(type, ref, true);
-    if (!parent) {
-      if (parent.error().code == "ParentResourceNotFound") return resource_not_found(type, ref);
-      return std::move(parent).error();
-    }
-    auto stored = load(child_id(*parent, type, ref.names.back()));
-    if (!stored) return std::move(stored).error();
-    if (!*stored || is_soft_deleted(**stored)) return resource_not_found(type, ref);
-    json view = type.view(**stored, expand);
+    auto stored = stored_resource_locked(type, ref);
+    if (!stored) return stored;
+    json view = type.view(*stored, expand);
     // $expand may list several values: "ReplicationStatus,ValidationProfile".
     if (type.replicates() && to_lower(expand).find("replicationstatus") != std::string::npos) {
-      auto status = cached_replication_status(**stored);
+      auto status = cached_replication_status(*stored);
       if (!status) return std::move(status).error();
       view["properties"]["replicationStatus"] = std::move(*status);
     }
